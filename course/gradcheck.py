@@ -1,0 +1,274 @@
+"""Numerical gradients and checks that say *how* a gradient is wrong.
+
+The grader's instrument, also offered to students. Every check raises ``CheckFailed``
+(an ``AssertionError``) whose message names the worst entry, the two values, the relative
+error and, when the numbers reveal it, the likely cause (a factor 2, a sign flip, 1/N, a
+transposed shape, a zero gradient).
+
+Relative error is ``|a - b| / max(eps, |a| + |b|)``, entrywise; the largest entry counts.
+"""
+import copy
+import sys
+import warnings
+from contextlib import contextmanager
+from pathlib import Path
+
+import numpy as np
+
+EPS = 1e-12
+COURSE_DIR = Path(__file__).resolve().parent
+
+
+class CheckFailed(AssertionError):
+    """A check failed; the message is written for the student."""
+
+
+# ---------------------------------------------------------------- numerical gradients
+
+def numeric_grad(f, x, h=1e-5):
+    """Central-difference gradient of a scalar function ``f`` at ``x`` (any shape).
+
+    Works on a float64 copy, so ``x`` is never touched. Costs ``2 * x.size`` calls of ``f``.
+    """
+    x = np.array(x, dtype=np.float64)
+    grad = np.zeros_like(x)
+    for idx in np.ndindex(x.shape):
+        grad[idx] = _partial(f, x, idx, h)
+    return grad
+
+
+def _partial(f, x, idx, h):
+    """One central-difference partial derivative; ``x`` is a float64 array we may write."""
+    saved = x[idx]
+    x[idx] = saved + h
+    f_plus = float(f(x))
+    x[idx] = saved - h
+    f_minus = float(f(x))
+    x[idx] = saved
+    return (f_plus - f_minus) / (2 * h)
+
+
+def numeric_directional(f, x, v, h=1e-5):
+    """``(f(x + h v) - f(x - h v)) / 2h``: the slope of ``f`` at ``x`` along ``v``."""
+    x = np.asarray(x, dtype=np.float64)
+    return (float(f(x + h * v)) - float(f(x - h * v))) / (2 * h)
+
+
+def numeric_elementwise_derivative(f, z, h=1e-5):
+    """Derivative of an elementwise function at every entry of ``z``, in two calls of ``f``."""
+    z = np.asarray(z, dtype=np.float64)
+    return (np.asarray(f(z + h)) - np.asarray(f(z - h))) / (2 * h)
+
+
+def rel_error(a, b):
+    """Largest entrywise ``|a - b| / max(EPS, |a| + |b|)``."""
+    a = np.asarray(a, dtype=np.float64)
+    b = np.asarray(b, dtype=np.float64)
+    return float(np.max(np.abs(a - b) / np.maximum(EPS, np.abs(a) + np.abs(b)), initial=0.0))
+
+
+# ---------------------------------------------------------------- diagnosis
+
+def likely_cause(analytic, numeric):
+    """A sentence naming the probable mistake behind ``analytic != numeric``, or ``None``."""
+    a = np.asarray(analytic, dtype=np.float64)
+    n = np.asarray(numeric, dtype=np.float64)
+    if a.shape != n.shape:
+        if a.ndim == 2 and a.shape == n.shape[::-1]:
+            return f"the gradient is transposed: it has shape {a.shape}, the parameter has {n.shape}"
+        return f"the gradient has shape {a.shape} but must have the parameter's shape {n.shape}"
+    scale = float(np.sum(n * n))
+    if scale == 0.0:
+        return None
+    if not np.all(np.isfinite(a)):
+        return "the gradient contains nan or inf (an overflow, or a division by zero?)"
+    if np.all(np.abs(a) <= 1e-12 * (1 + np.max(np.abs(n)))):
+        return "the gradient is zero everywhere: is a term missing, or is the result never filled in?"
+    ratio = float(np.sum(a * n)) / scale
+    if rel_error(a, ratio * n) > 1e-4:
+        return None  # not a constant multiple: no single-factor story to tell
+    return _name_ratio(ratio)
+
+
+def _name_ratio(ratio):
+    if abs(ratio + 1) < 1e-3:
+        return "the sign is flipped (gradient ascent instead of descent, or y - y_hat for y_hat - y?)"
+    if abs(ratio - 2) < 1e-3:
+        return "the gradient is twice the true one (an extra factor 2?)"
+    if abs(ratio - 0.5) < 1e-3:
+        return "the gradient is half the true one (a missing factor 2 from the square?)"
+    if ratio < 0:
+        return f"the gradient points the wrong way (it is {ratio:.3g} times the true one)"
+    for k in range(3, 100_001):
+        if abs(ratio * k - 1) < 1e-6:
+            return f"the gradient is 1/{k} of the true one: divided by N = {k} where the loss is a sum?"
+        if abs(ratio / k - 1) < 1e-6:
+            return f"the gradient is {k} times the true one: a sum over N = {k} where the loss is a mean?"
+        if k > max(ratio, 1 / ratio) + 1:
+            break
+    return f"the gradient is {ratio:.4g} times the true one"
+
+
+def _worst(a, n):
+    """Index, analytic value and numeric value of the entry with the largest relative error."""
+    err = np.abs(a - n) / np.maximum(EPS, np.abs(a) + np.abs(n))
+    idx = np.unravel_index(int(np.argmax(err)), err.shape) if err.ndim else ()
+    return idx, float(a[idx]), float(n[idx])
+
+
+def _fail(what, text, cause):
+    message = f"{what}: {text}"
+    if cause:
+        message += f"\nLikely cause: {cause}."
+    raise CheckFailed(message)
+
+
+# ---------------------------------------------------------------- gradient checks
+
+def check_gradient(f, x, analytic, *, h=1e-5, tol=1e-6, what="gradient"):
+    """Compare ``analytic`` with the central-difference gradient of ``f`` at ``x``, entry by entry."""
+    numeric = numeric_grad(f, x, h)
+    analytic = np.asarray(analytic, dtype=np.float64)
+    if analytic.shape != numeric.shape:
+        _fail(what, f"wrong shape {analytic.shape}, expected {numeric.shape}",
+              likely_cause(analytic, numeric))
+    err = rel_error(analytic, numeric)
+    if not err <= tol:
+        idx, a, n = _worst(analytic, numeric)
+        _fail(what, f"wrong at index {idx}: yours {a:.6g}, numerical {n:.6g}; "
+                    f"max relative error {err:.2e} (allowed {tol:.0e})",
+              likely_cause(analytic, numeric))
+    return err
+
+
+def check_gradient_sparse(f, x, analytic, *, rng=None, directions=3, coordinates=4,
+                          h=1e-5, tol=1e-6, what="gradient"):
+    """Check a gradient cheaply: along a few random unit directions and at a few coordinates.
+
+    Costs ``2 * (directions + coordinates)`` calls of ``f`` whatever the size of ``x``, so a
+    large weight matrix is checked as fast as a scalar.
+    """
+    rng = np.random.default_rng(0) if rng is None else rng
+    x = np.array(x, dtype=np.float64)
+    analytic = np.asarray(analytic, dtype=np.float64)
+    if analytic.shape != x.shape:
+        _fail(what, f"wrong shape {analytic.shape}, expected {x.shape}",
+              likely_cause(analytic, np.zeros(x.shape)))
+    ours, theirs = [], []
+    for _ in range(directions):
+        v = rng.standard_normal(x.shape)
+        v /= np.linalg.norm(v) or 1.0
+        ours.append(numeric_directional(f, x, v, h))
+        theirs.append(float(np.sum(analytic * v)))
+    err = rel_error(theirs, ours)
+    if not err <= tol:
+        _fail(what, f"the slope along a random direction is {theirs[0]:.6g} from your gradient "
+                    f"but {ours[0]:.6g} numerically; max relative error {err:.2e} (allowed {tol:.0e})",
+              likely_cause(theirs, ours))
+    flat = rng.choice(x.size, size=min(coordinates, x.size), replace=False)
+    for i in flat:
+        idx = np.unravel_index(int(i), x.shape)
+        n = _partial(f, x, idx, h)
+        a = float(analytic[idx])
+        if not rel_error(a, n) <= tol:
+            _fail(what, f"wrong at index {idx}: yours {a:.6g}, numerical {n:.6g}; "
+                        f"relative error {rel_error(a, n):.2e} (allowed {tol:.0e})", None)
+    return err
+
+
+# ---------------------------------------------------------------- value checks
+
+def assert_close(actual, expected, what="result", *, rtol=1e-7, atol=1e-9):
+    """``actual`` matches ``expected`` in shape and value; the message names the worst entry."""
+    expected = np.asarray(expected, dtype=np.float64)
+    try:
+        got = np.asarray(actual, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise CheckFailed(f"{what}: expected numbers, got {type(actual).__name__} {actual!r:.80}") from None
+    if got.shape != expected.shape:
+        hint = " (a scalar?)" if expected.ndim == 0 else ""
+        raise CheckFailed(f"{what}: expected shape {expected.shape}{hint}, got shape {got.shape}")
+    bad = ~np.isclose(got, expected, rtol=rtol, atol=atol, equal_nan=False)
+    if np.any(bad):
+        worst = np.unravel_index(int(np.argmax(np.where(bad, np.abs(got - expected), -1))), got.shape) \
+            if got.ndim else ()
+        where = f" at index {worst}" if got.ndim else ""
+        raise CheckFailed(f"{what}: wrong{where}: got {float(got[worst]):.6g}, "
+                          f"expected {float(expected[worst]):.6g}"
+                          + (f" ({int(bad.sum())} of {bad.size} entries wrong)" if got.ndim else ""))
+
+
+def _snapshot(value):
+    return copy.deepcopy(value)
+
+
+def _same(a, b):
+    if isinstance(a, np.ndarray) or isinstance(b, np.ndarray):
+        return (isinstance(a, np.ndarray) and isinstance(b, np.ndarray) and a.shape == b.shape
+                and a.dtype == b.dtype and np.array_equal(a, b, equal_nan=True))
+    if isinstance(a, dict) and isinstance(b, dict):
+        return a.keys() == b.keys() and all(_same(a[k], b[k]) for k in a)
+    if isinstance(a, (list, tuple)) and isinstance(b, (list, tuple)):
+        return type(a) is type(b) and len(a) == len(b) and all(map(_same, a, b))
+    return a is b or a == b
+
+
+def call_unmutated(fn, *args, **kwargs):
+    """Call ``fn`` and fail if it changed any of its arguments in place; returns its result."""
+    before = [_snapshot(a) for a in args], {k: _snapshot(v) for k, v in kwargs.items()}
+    result = fn(*args, **kwargs)
+    names = [f"argument {i + 1}" for i in range(len(args))] + [f"argument `{k}`" for k in kwargs]
+    values = list(args) + list(kwargs.values())
+    for name, old, new in zip(names, before[0] + list(before[1].values()), values):
+        if not _same(old, new):
+            raise CheckFailed(f"{getattr(fn, '__name__', 'your function')} changed its {name} in place. "
+                              "Leave inputs alone: work on a copy (x = x.copy()) or build new arrays.")
+    return result
+
+
+def call_quietly(fn, *args, **kwargs):
+    """Call ``fn`` and fail if it raises a warning (overflow, divide by zero, ...).
+
+    Nothing reaches stderr: nbgrader scores a test cell that writes to stderr as 0.
+    """
+    with warnings.catch_warnings(record=True) as caught, np.errstate(all="warn"):
+        warnings.simplefilter("always")
+        result = fn(*args, **kwargs)
+    if caught:
+        w = caught[0]
+        raise CheckFailed(f"{getattr(fn, '__name__', 'your function')} raised a warning: "
+                          f"{w.category.__name__}: {w.message}. A correct answer computes this "
+                          "without overflow or division by zero.")
+    return result
+
+
+@contextmanager
+def silenced():
+    """Run a block with every warning suppressed (for code that is *meant* to overflow)."""
+    with warnings.catch_warnings(), np.errstate(all="ignore"):
+        warnings.simplefilter("ignore")
+        yield
+
+
+def assert_own_work(fn, *args, forbidden=COURSE_DIR, **kwargs):
+    """Call ``fn`` and fail if any function defined under ``forbidden`` runs during the call.
+
+    Used where students must write something course/ also provides (numerical gradients).
+    """
+    forbidden = str(forbidden)
+    called = []
+
+    def profiler(frame, event, arg):
+        if event == "call" and frame.f_code.co_filename.startswith(forbidden):
+            called.append(frame.f_code.co_name)
+
+    previous = sys.getprofile()
+    sys.setprofile(profiler)
+    try:
+        result = fn(*args, **kwargs)
+    finally:
+        sys.setprofile(previous)
+    if called:
+        raise CheckFailed(f"{getattr(fn, '__name__', 'your function')} calls course code "
+                          f"({called[0]}); this exercise asks you to write it yourself.")
+    return result

@@ -1,0 +1,1 @@
+"""Instructor tools: build the release, grade a class, feedback, export and reports."""

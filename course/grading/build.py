@@ -1,0 +1,24 @@
+"""Generate release/ from source/ with nbgrader (solutions and hidden tests stripped)."""
+import shutil
+from pathlib import Path
+
+from .nbapi import ROOT, nbgrader_api
+
+
+def source_assignments(root=ROOT):
+    """Names of the assignments under source/, in order."""
+    return sorted(p.name for p in (Path(root) / "source").iterdir()
+                  if p.is_dir() and any(p.glob("*.ipynb")))
+
+
+def build(assignments=None, root=ROOT):
+    """Regenerate release/<assignment>/ for each assignment (all by default); returns the names."""
+    api = nbgrader_api(root)
+    names = list(assignments or source_assignments(root))
+    for name in names:
+        # nbgrader merges into an existing folder: start clean so removed files disappear.
+        shutil.rmtree(Path(root) / "release" / name, ignore_errors=True)
+        result = api.generate_assignment(name, force=True, create=True)
+        if not result["success"]:
+            raise RuntimeError(f"nbgrader could not generate {name}:\n{result['log']}\n{result.get('error', '')}")
+    return names
