@@ -1,21 +1,38 @@
-"""``python -m course <command>``: the instructor's tools."""
+"""python -m course <command>: the instructor's tools, from source notebooks to grades."""
 import argparse
+import importlib
 import sys
+
+# command -> module under course.grading; each module defines add_arguments(parser) and run(args),
+# and its docstring's first line is the command's help.
+COMMANDS = {
+    "build": "build",
+    "demo": "demo",
+    "collect": "collect",
+    "grade": "grade",
+    "feedback": "feedback",
+    "export": "export",
+    "report": "report",
+    "demo-all": "demo_all",
+}
 
 
 def main(argv=None):
     parser = argparse.ArgumentParser(prog="python -m course", description=__doc__)
-    commands = parser.add_subparsers(dest="command", required=True)
-
-    build = commands.add_parser("build", help="generate release/ from source/")
-    build.add_argument("assignments", nargs="*", help="assignment names (default: all)")
-
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    modules = {}
+    for command, module_name in COMMANDS.items():
+        try:
+            module = importlib.import_module(f"course.grading.{module_name}")
+        except ModuleNotFoundError as error:
+            if error.name != f"course.grading.{module_name}":
+                raise
+            continue  # a command still being built
+        modules[command] = module
+        sub = commands.add_parser(command, help=(module.__doc__ or "").strip().splitlines()[0])
+        module.add_arguments(sub)
     args = parser.parse_args(argv)
-    if args.command == "build":
-        from .grading.build import build as run_build
-        for name in run_build(args.assignments):
-            print(f"released {name} -> release/{name}/")
-    return 0
+    return modules[args.command].run(args) or 0
 
 
 if __name__ == "__main__":

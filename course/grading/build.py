@@ -22,3 +22,12 @@ def build(assignments=None, root=ROOT):
         if not result["success"]:
             raise RuntimeError(f"nbgrader could not generate {name}:\n{result['log']}\n{result.get('error', '')}")
     return names
+
+
+def add_arguments(parser):
+    parser.add_argument("assignments", nargs="*", help="assignment names (default: all in source/)")
+
+
+def run(args):
+    for name in build(args.assignments):
+        print(f"released {name} -> release/{name}/")
