@@ -6,6 +6,8 @@ error and, when the numbers reveal it, the likely cause (a factor 2, a sign flip
 transposed shape, a zero gradient).
 
 Relative error is ``|a - b| / max(eps, |a| + |b|)``, entrywise; the largest entry counts.
+Checks forgive entries whose absolute difference is below ``atol``: where the true gradient is
+zero, the central difference itself is only accurate to about ``h**2``.
 """
 import copy
 import sys
@@ -60,11 +62,17 @@ def numeric_elementwise_derivative(f, z, h=1e-5):
     return (np.asarray(f(z + h)) - np.asarray(f(z - h))) / (2 * h)
 
 
-def rel_error(a, b):
-    """Largest entrywise ``|a - b| / max(EPS, |a| + |b|)``."""
+def rel_error(a, b, atol=0.0):
+    """Largest entrywise ``|a - b| / max(EPS, |a| + |b|)``, ignoring entries within ``atol``."""
+    return float(np.max(_entry_errors(a, b, atol), initial=0.0))
+
+
+def _entry_errors(a, b, atol=0.0):
     a = np.asarray(a, dtype=np.float64)
     b = np.asarray(b, dtype=np.float64)
-    return float(np.max(np.abs(a - b) / np.maximum(EPS, np.abs(a) + np.abs(b)), initial=0.0))
+    diff = np.abs(a - b)
+    err = diff / np.maximum(EPS, np.abs(a) + np.abs(b))
+    return np.where(diff <= atol, 0.0, np.where(np.isnan(diff), np.inf, err))
 
 
 # ---------------------------------------------------------------- diagnosis
@@ -109,11 +117,16 @@ def _name_ratio(ratio):
     return f"the gradient is {ratio:.4g} times the true one"
 
 
-def _worst(a, n):
+def _worst(a, n, atol):
     """Index, analytic value and numeric value of the entry with the largest relative error."""
-    err = np.abs(a - n) / np.maximum(EPS, np.abs(a) + np.abs(n))
-    idx = np.unravel_index(int(np.argmax(err)), err.shape) if err.ndim else ()
+    err = _entry_errors(a, n, atol)
+    idx = _index(np.argmax(err), err.shape)
     return idx, float(a[idx]), float(n[idx])
+
+
+def _index(flat, shape):
+    """A flat position as a tuple of plain ints (prints as (1, 2), not np.int64)."""
+    return tuple(int(i) for i in np.unravel_index(int(flat), shape))
 
 
 def _fail(what, text, cause):
@@ -125,16 +138,16 @@ def _fail(what, text, cause):
 
 # ---------------------------------------------------------------- gradient checks
 
-def check_gradient(f, x, analytic, *, h=1e-5, tol=1e-6, what="gradient"):
+def check_gradient(f, x, analytic, *, h=1e-5, tol=1e-6, atol=1e-8, what="gradient"):
     """Compare ``analytic`` with the central-difference gradient of ``f`` at ``x``, entry by entry."""
     numeric = numeric_grad(f, x, h)
     analytic = np.asarray(analytic, dtype=np.float64)
     if analytic.shape != numeric.shape:
         _fail(what, f"wrong shape {analytic.shape}, expected {numeric.shape}",
               likely_cause(analytic, numeric))
-    err = rel_error(analytic, numeric)
+    err = rel_error(analytic, numeric, atol)
     if not err <= tol:
-        idx, a, n = _worst(analytic, numeric)
+        idx, a, n = _worst(analytic, numeric, atol)
         _fail(what, f"wrong at index {idx}: yours {a:.6g}, numerical {n:.6g}; "
                     f"max relative error {err:.2e} (allowed {tol:.0e})",
               likely_cause(analytic, numeric))
@@ -142,7 +155,7 @@ def check_gradient(f, x, analytic, *, h=1e-5, tol=1e-6, what="gradient"):
 
 
 def check_gradient_sparse(f, x, analytic, *, rng=None, directions=3, coordinates=4,
-                          h=1e-5, tol=1e-6, what="gradient"):
+                          h=1e-5, tol=1e-6, atol=1e-8, what="gradient"):
     """Check a gradient cheaply: along a few random unit directions and at a few coordinates.
 
     Costs ``2 * (directions + coordinates)`` calls of ``f`` whatever the size of ``x``, so a
@@ -160,17 +173,17 @@ def check_gradient_sparse(f, x, analytic, *, rng=None, directions=3, coordinates
         v /= np.linalg.norm(v) or 1.0
         ours.append(numeric_directional(f, x, v, h))
         theirs.append(float(np.sum(analytic * v)))
-    err = rel_error(theirs, ours)
+    err = rel_error(theirs, ours, atol)
     if not err <= tol:
         _fail(what, f"the slope along a random direction is {theirs[0]:.6g} from your gradient "
                     f"but {ours[0]:.6g} numerically; max relative error {err:.2e} (allowed {tol:.0e})",
               likely_cause(theirs, ours))
     flat = rng.choice(x.size, size=min(coordinates, x.size), replace=False)
     for i in flat:
-        idx = np.unravel_index(int(i), x.shape)
+        idx = _index(i, x.shape)
         n = _partial(f, x, idx, h)
         a = float(analytic[idx])
-        if not rel_error(a, n) <= tol:
+        if not rel_error(a, n, atol) <= tol:
             _fail(what, f"wrong at index {idx}: yours {a:.6g}, numerical {n:.6g}; "
                         f"relative error {rel_error(a, n):.2e} (allowed {tol:.0e})", None)
     return err
@@ -182,16 +195,18 @@ def assert_close(actual, expected, what="result", *, rtol=1e-7, atol=1e-9):
     """``actual`` matches ``expected`` in shape and value; the message names the worst entry."""
     expected = np.asarray(expected, dtype=np.float64)
     try:
-        got = np.asarray(actual, dtype=np.float64)
+        got = np.asarray(actual)
+        if got.dtype.kind not in "biuf":
+            raise TypeError
+        got = got.astype(np.float64)
     except (TypeError, ValueError):
-        raise CheckFailed(f"{what}: expected numbers, got {type(actual).__name__} {actual!r:.80}") from None
+        raise CheckFailed(f"{what}: expected numbers, got {type(actual).__name__} {str(actual)[:80]}") from None
     if got.shape != expected.shape:
         hint = " (a scalar?)" if expected.ndim == 0 else ""
         raise CheckFailed(f"{what}: expected shape {expected.shape}{hint}, got shape {got.shape}")
     bad = ~np.isclose(got, expected, rtol=rtol, atol=atol, equal_nan=False)
     if np.any(bad):
-        worst = np.unravel_index(int(np.argmax(np.where(bad, np.abs(got - expected), -1))), got.shape) \
-            if got.ndim else ()
+        worst = _index(np.argmax(np.where(bad, np.abs(got - expected), -1)), got.shape)
         where = f" at index {worst}" if got.ndim else ""
         raise CheckFailed(f"{what}: wrong{where}: got {float(got[worst]):.6g}, "
                           f"expected {float(expected[worst]):.6g}"
