@@ -1,0 +1,136 @@
+"""Write HTML feedback per student into feedback/: each failed test's message, never the hidden tests.
+
+Plain ``nbgrader generate_feedback`` renders the autograded notebook, where every test cell holds
+its full source (hidden tests included, put back by nbgrader) and every failure its full
+traceback, hidden lines included. Here the feedback pipeline runs ``HideHiddenTests`` first:
+
+- the source of every test cell becomes its visible part, what the release notebook shows (the
+  regions between ``### BEGIN HIDDEN TESTS`` and ``### END HIDDEN TESTS`` are cut, as nbgrader
+  cuts them for the release), followed by a line saying that hidden tests ran;
+- an error in a test cell is reduced to the exception type and message, e.g.
+  ``CheckFailed: slope of x**2 at 3: got 3.0, expected 6.0 ... likely cause: a factor 2``:
+  the diagnostics of course.gradcheck, without the traceback that would quote hidden lines;
+- text a test cell printed loses every line that repeats a hidden line (a warning quotes the
+  line of code that raised it).
+
+Solution cells keep their outputs and tracebacks: that is the student's own code.
+"""
+import sys
+from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
+
+from nbconvert.preprocessors import Preprocessor
+from traitlets import Bool, Unicode
+
+from .nbapi import ROOT, nbgrader_api
+
+PLACEHOLDER = "# ... hidden tests ran here; their code is not shown"
+BEGIN = "BEGIN HIDDEN TESTS"
+END = "END HIDDEN TESTS"
+
+
+def split_hidden(source, begin=BEGIN, end=END):
+    """``(visible, hidden)`` lines of a test cell's source. A region that is never closed hides
+    everything after its start."""
+    visible, hidden, inside = [], [], False
+    for line in source.split("\n"):
+        if begin in line:
+            inside = True
+            hidden.append(line)
+        elif end in line and inside:
+            inside = False
+            hidden.append(line)
+        else:
+            (hidden if inside else visible).append(line)
+    return visible, hidden
+
+
+def is_test_cell(cell):
+    meta = cell.metadata.get("nbgrader", {})
+    return cell.cell_type == "code" and bool(meta.get("grade")) and not meta.get("solution")
+
+
+class HideHiddenTests(Preprocessor):
+    """Feedback-safe test cells: visible source only, errors as type and message."""
+
+    enabled = Bool(True)  # nbconvert registers preprocessors disabled unless they say otherwise
+    begin_test_delimeter = Unicode(BEGIN).tag(config=True)
+    end_test_delimeter = Unicode(END).tag(config=True)
+    placeholder = Unicode(PLACEHOLDER).tag(config=True)
+
+    def preprocess_cell(self, cell, resources, index):
+        if not is_test_cell(cell):
+            return cell, resources
+        visible, hidden = split_hidden(cell.source, self.begin_test_delimeter, self.end_test_delimeter)
+        while visible and not visible[-1].strip():
+            visible.pop()
+        cell.source = "\n".join(visible + ([self.placeholder] if hidden else []))
+        secret = {line.strip() for line in hidden if line.strip()}
+        for output in cell.get("outputs", []):
+            if output.output_type == "error":
+                message = f"{output.ename}: {output.evalue}" if output.evalue else output.ename
+                output.traceback = [message]
+            elif output.output_type == "stream" and secret:
+                lines = output.text.split("\n")
+                output.text = "\n".join(line for line in lines if line.strip() not in secret)
+        return cell, resources
+
+
+def feedback_config():
+    """nbgrader config overrides that put ``HideHiddenTests`` into the feedback pipeline."""
+    from nbconvert.preprocessors import CSSHTMLHeaderPreprocessor
+    from nbgrader.preprocessors import GetGrades
+
+    return {"GenerateFeedback": {"preprocessors": [HideHiddenTests, GetGrades, CSSHTMLHeaderPreprocessor]}}
+
+
+def graded_submissions(root=ROOT, assignments=None):
+    """``[(assignment, student)]`` in the gradebook that have an autograded folder, sorted."""
+    api = nbgrader_api(root)
+    autograded = Path(root) / "autograded"
+    with api.gradebook as gb:
+        pairs = [(a.name, s.student.id) for a in gb.assignments for s in a.submissions
+                 if (autograded / s.student.id / a.name).is_dir()]
+    if assignments:
+        pairs = [p for p in pairs if p[0] in assignments]
+    return sorted(pairs)
+
+
+def _feedback_chunk(root, pairs):
+    api = nbgrader_api(root, **feedback_config())
+    done = []
+    for assignment, student in pairs:
+        result = api.generate_feedback(assignment, student, force=True)
+        done.append((assignment, student, result["success"], result.get("error") or result.get("log", "")))
+    return done
+
+
+def generate(root=ROOT, assignments=None, workers=1):
+    """HTML feedback for every graded submission (of ``assignments``, default all); returns
+    ``[(assignment, student, success, log)]``."""
+    pairs = graded_submissions(root, assignments)
+    workers = max(1, min(workers or 1, len(pairs)))
+    if workers == 1:
+        return _feedback_chunk(root, pairs)
+    chunks = [pairs[i::workers] for i in range(workers)]
+    results = []
+    with ProcessPoolExecutor(workers) as pool:
+        for part in pool.map(_feedback_chunk, [root] * workers, chunks):
+            results.extend(part)
+    return sorted(results)
+
+
+def add_arguments(parser):
+    parser.add_argument("assignments", nargs="*", help="assignment names (default: every graded one)")
+    parser.add_argument("--workers", type=int, default=1, help="processes that render feedback (default: 1)")
+    parser.add_argument("--root", type=Path, default=ROOT, help="course root (default: this repository)")
+
+
+def run(args):
+    results = generate(args.root, args.assignments, args.workers)
+    failed = [r for r in results if not r[2]]
+    print(f"feedback for {len(results) - len(failed)} submissions in {Path(args.root) / 'feedback'}/")
+    for assignment, student, _, log in failed:
+        last = (log.strip().splitlines() or ["(no log)"])[-1]
+        print(f"  no feedback for {student}/{assignment}: {last}", file=sys.stderr)
+    return 1 if failed else 0
