@@ -84,3 +84,150 @@ def explorer(make):
         return None if grading() else make(*args, **kwargs)
     build.__name__, build.__doc__, build.__wrapped__ = make.__name__, make.__doc__, make
     return build
+
+
+# ---- 02 gradient descent
+
+import math as _math
+
+import numpy as _np
+
+from . import data as _data
+from .gradcheck import silenced as _silenced
+from .plots import steps_table as _steps_table
+
+
+def _lecture_ssr(a):
+    """SSR(a) of the lecture's line fit, expanded: 14a**2 - 46.32a + 39.6845 (vectorised)."""
+    return 14.0 * a ** 2 - 46.32 * a + 39.6845
+
+
+def _lecture_ssr_slope(a):
+    """dSSR/da = 28a - 46.32, the lecture's derivative."""
+    return 28.0 * a - 46.32
+
+
+def _freeze_layout(figure):
+    """Lay the figure out once, then keep the positions: constrained layout costs a lot per draw."""
+    figure.draw_without_rendering()
+    figure.set_layout_engine("none")
+
+
+@explorer
+def learning_rate_explorer(gradient_descent, convergence_regime, loss=None, grad=None,
+                           curvature=_data.SSR_CURVATURE, start=_data.SSR_START,
+                           lr=0.01, steps=10, a_range=(-6.0, 9.0)):
+    """Pick a learning rate and watch *your* ``gradient_descent`` walk down the SSR parabola.
+
+    Shows the iterates on the curve, the first ten steps as the lecture's table (step, a,
+    difference) and the regime that *your* ``convergence_regime(lr, curvature)`` names. By
+    default the lecture's line fit: SSR(a) = 14a² - 46.32a + 39.6845, dSSR/da = 28a - 46.32,
+    start a = -1, curvature 28.
+    """
+    loss = _lecture_ssr if loss is None else loss
+    grad = _lecture_ssr_slope if grad is None else grad
+    xs = _np.linspace(*a_range, 301)
+    curve = _np.array([float(loss(x)) for x in xs])
+    figure, ax = live_figure(figsize=(6.5, 3.4))
+    ax.plot(xs, curve, color="k", lw=1.5)
+    trail, = ax.plot([], [], "o-", color="C3", ms=4, lw=0.8)
+    first, = ax.plot([start], [float(loss(start))], "o", color="w", mec="k", ms=7)
+    ax.set(xlim=a_range, ylim=(min(0.0, float(curve.min())), float(curve.max())), xlabel="a", ylabel="SSR(a)")
+    title = ax.set_title(" ", fontsize=10)
+    _freeze_layout(figure)
+
+    def redraw(lr, steps):
+        with _silenced():                      # a diverging run is meant to blow up: no warnings
+            path = _np.asarray(gradient_descent(grad, start, lr, max(steps, 10)), dtype=_np.float64)
+        if path.shape != (max(steps, 10) + 1,):
+            trail.set_data([], [])
+            return (f"<b>Your gradient_descent returned shape {path.shape};</b> "
+                    f"{max(steps, 10)} steps from a scalar start give shape ({max(steps, 10) + 1},).")
+        shown = path[:steps + 1]
+        with _silenced():
+            trail.set_data(shown, [float(loss(a)) for a in shown])
+        regime = convergence_regime(lr, curvature)
+        r = lr * curvature
+        title.set_text(f"learning rate {lr:.4g}:  r = lr × {curvature:g} = {r:.3g}  →  {regime}")
+        table = _steps_table(path, caption=f"the first ten steps at learning rate {lr:.4g}")
+        return (f"Your convergence_regime says <b>{regime}</b> (critical learning rate "
+                f"2/{curvature:g} = {2 / curvature:.4g}); after {steps} steps a = {shown[-1]:.6g}."
+                + table.html())
+
+    controls = {"lr": log_slider("learning rate", lr, -3, -1),
+                "steps": widgets.IntSlider(value=steps, min=1, max=50, description="steps",
+                                           continuous_update=True)}
+    view = Explorer(figure, controls, redraw)
+    lecture = widgets.Dropdown(options=[("lecture rates", None)] + [(f"{r:g}", r) for r in _data.SSR_LEARNING_RATES],
+                               value=None, description="", layout=widgets.Layout(width="9em"))
+
+    def pick(change):
+        if change["new"] is not None:
+            view.controls["lr"].value = change["new"]
+    lecture.observe(pick, names="value")
+    bar = view.widget.children[0]
+    bar.children = tuple(bar.children) + (lecture,)
+    return view
+
+
+@explorer
+def error_surface_explorer(fit_neuron, neuron_loss, X=_data.NEURON_X, Y=_data.NEURON_Y,
+                           start=_data.NEURON_START, lr=_data.NEURON_LR, epochs=1000,
+                           w_range=(-6.0, 6.0), b_range=(-6.0, 6.0), resolution=61, points=100):
+    """Gradient descent of the sigmoid neuron on its error surface, run by *your* ``fit_neuron``.
+
+    Left: contours of *your* ``neuron_loss`` over (w, b) (computed once) and the path of
+    ``fit_neuron`` from the start point, one dot every ``epochs / points`` epochs (dots crowd
+    where the steps are slow). Right: the loss history that ``fit_neuron`` returns.
+    """
+    figure, (surface, history) = live_figure(figsize=(9.5, 3.6), ncols=2)
+    surface.set(xlim=w_range, ylim=b_range, xlabel="w", ylabel="b")
+    path_line, = surface.plot([], [], ".-", color="C3", ms=4, lw=0.8, zorder=3)
+    start_dot, = surface.plot([], [], "o", color="w", mec="k", ms=7, zorder=4)
+    end_dot, = surface.plot([], [], "*", color="C1", mec="k", ms=11, zorder=4)
+    curve, = history.plot([], [], color="C3", lw=1.5)
+    history.set(yscale="log", xlabel="epoch", ylabel="loss before the update", xlim=(0, epochs))
+    state = {"contours": False}
+    _freeze_layout(figure)
+
+    def draw_surface():
+        ws = _np.linspace(*w_range, resolution)
+        bs = _np.linspace(*b_range, resolution)
+        grid = _np.array([[float(neuron_loss(w, b, X, Y)) for w in ws] for b in bs])
+        surface.contourf(ws, bs, _np.log10(grid + 1e-12), levels=20, cmap="viridis", zorder=1)
+        state["contours"] = True
+
+    def redraw(lr, epochs, w0, b0):
+        if not state["contours"]:
+            draw_surface()
+        chunk = max(1, _math.ceil(epochs / points))
+        ws, bs, losses = [w0], [b0], []
+        w, b, done = w0, b0, 0
+        with _silenced():
+            while done < epochs:
+                k = min(chunk, epochs - done)
+                w, b, part = fit_neuron(X, Y, w0=w, b0=b, lr=lr, epochs=k)
+                w, b = float(w), float(b)
+                ws.append(w)
+                bs.append(b)
+                losses.append(_np.asarray(part, dtype=_np.float64).ravel())
+                done += k
+        losses = _np.concatenate(losses) if losses else _np.zeros(0)
+        path_line.set_data(ws, bs)
+        start_dot.set_data([w0], [b0])
+        end_dot.set_data([w], [b])
+        curve.set_data(_np.arange(len(losses)), losses)
+        history.set_xlim(0, max(epochs, 1))
+        finite = losses[_np.isfinite(losses) & (losses > 0)]
+        if finite.size:
+            history.set_ylim(float(finite.min()) / 2, float(finite.max()) * 2)
+        final = float(neuron_loss(w, b, X, Y))
+        return (f"start (w, b) = ({w0:.2f}, {b0:.2f}), learning rate {lr:.3g}: after {epochs} epochs "
+                f"<b>w = {w:.4f}, b = {b:.4f}</b>, loss {final:.3g}. One dot every {chunk} epoch(s).")
+
+    slider = dict(min=-6.0, max=6.0, step=0.1, continuous_update=True, readout_format=".1f")
+    controls = {"lr": log_slider("learning rate", lr, -2, 1),
+                "epochs": widgets.IntSlider(value=epochs, min=10, max=3000, step=10, description="epochs"),
+                "w0": widgets.FloatSlider(value=start[0], description="start w", **slider),
+                "b0": widgets.FloatSlider(value=start[1], description="start b", **slider)}
+    return Explorer(figure, controls, redraw)
