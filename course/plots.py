@@ -139,3 +139,107 @@ def paths_on_surface(ax, loss, paths, w_range, b_range, resolution=81, levels=25
     if paths:
         ax.legend(frameon=True, fontsize=8, loc="upper right")
     return grid
+
+
+# ---- 01 derivatives
+
+def when_solved(draw, *args, **kwargs):
+    """Run ``draw`` (a cell's picture or printout that uses the student's functions).
+
+    If an exercise it needs is not written yet, or raises, print a short note instead of a
+    traceback and drop any half-drawn figure, so that an unsolved notebook still runs.
+    """
+    before = set(plt.get_fignums())
+    try:
+        return draw(*args, **kwargs)
+    except NotImplementedError:
+        note = "(This cell uses exercises you have not solved yet: solve them above, then run it again.)"
+    except Exception as error:  # the student's code is under construction: explain, don't crash
+        note = f"(This cell could not run: your code raised {type(error).__name__}: {error})"
+    for number in set(plt.get_fignums()) - before:
+        plt.close(number)
+    print(note)
+    return None
+
+
+def tangent(ax, f, x0, slope, xs, label="tangent", color="C3"):
+    """Draw ``f`` over ``xs`` and its tangent line at ``x0`` with the given slope."""
+    ax.plot(xs, f(xs), lw=2, label="f(x)" if label == "tangent" else None)
+    fx = float(f(np.float64(x0)))
+    ax.plot(xs, fx + slope * (xs - x0), color=color, lw=1.3, label=label)
+    ax.plot([x0], [fx], "o", color=color)
+    return fx
+
+
+def secants(f, x0, hs=(1.5, 0.8, 0.3), xs=None, title=None):
+    """The picture of the derivative: secants through x0 - h and x0 + h turn into the tangent."""
+    xs = np.linspace(x0 - 2.5, x0 + 2.5, 200) if xs is None else xs
+    _, ax = plt.subplots(figsize=(6, 3.4), layout="constrained")
+    ax.plot(xs, f(xs), lw=2.2, color="k", label="f(x)")
+    for i, h in enumerate(hs):
+        slope = (f(x0 + h) - f(x0 - h)) / (2 * h)
+        ax.plot(xs, f(x0) + slope * (xs - x0), lw=1, color=f"C{i}",
+                label=f"h = {h:g}: slope {slope:.3f}")
+        ax.plot([x0 - h, x0 + h], [f(x0 - h), f(x0 + h)], "o", color=f"C{i}", ms=4)
+    ax.set(xlim=(xs[0], xs[-1]), ylim=(float(np.min(f(xs))) - 1, float(np.max(f(xs))) + 1),
+           xlabel="x", title=title)
+    ax.legend(frameon=False, fontsize=8, loc="upper left")
+    return ax
+
+
+def chain_rule_picture(y_of_x, z_of_y, xs, titles=("y(x)", "z(y)", "z(y(x))")):
+    """Three panels: x -> y, y -> z and the composition x -> z."""
+    _, axes = plt.subplots(1, 3, figsize=(9, 2.8), layout="constrained")
+    ys = y_of_x(xs)
+    for ax, (u, v), title in zip(axes, [(xs, ys), (np.sort(ys), z_of_y(np.sort(ys))), (xs, z_of_y(ys))], titles):
+        ax.plot(u, v, lw=2)
+        ax.axhline(0, color="0.85", lw=0.8, zorder=0)
+        ax.set_title(title)
+    axes[0].set_xlabel("x"); axes[1].set_xlabel("y"); axes[2].set_xlabel("x")
+    return axes
+
+
+def ssr_picture(ssr, ssr_slope, x, y, a0=-1.0, a_best=None, grid=np.arange(-1.0, 4.01, 0.5)):
+    """Left: the data and lines y = a x. Right: SSR(a), the brute-force grid and the tangent at a0."""
+    _, (left, right) = plt.subplots(1, 2, figsize=(9.5, 3.4), layout="constrained")
+    left.plot(x, y, "o", color="k", label="data")
+    xs = np.linspace(0, float(np.max(x)), 50)
+    left.plot(xs, a0 * xs, color="C3", lw=1, label=f"a = {a0:g}")
+    if a_best is not None:
+        left.plot(xs, a_best * xs, color="C2", lw=1.5, label=f"a = {a_best:.3f}")
+    left.set(xlabel="x", ylabel="y", title="lines through the origin")
+    left.legend(frameon=False, fontsize=8)
+    a_values = np.linspace(-1.5, 4.5, 200)
+    right.plot(a_values, [ssr(a, x, y) for a in a_values], lw=2, label="SSR(a)")
+    right.plot(grid, [ssr(a, x, y) for a in grid], "o", ms=4, color="0.5", label="every 0.5")
+    s0, d0 = float(ssr(a0, x, y)), float(ssr_slope(a0, x, y))
+    near = np.linspace(a0 - 0.9, a0 + 0.9, 2)
+    right.plot(near, s0 + d0 * (near - a0), color="C3", lw=1.5, label=f"slope {d0:.2f} at a = {a0:g}")
+    right.plot([a0], [s0], "o", color="C3")
+    if a_best is not None:
+        right.plot([a_best], [ssr(a_best, x, y)], "*", ms=12, color="C2", label=f"minimum a = {a_best:.3f}")
+    right.set(xlabel="a", ylabel="SSR", title="sum of squared residuals")
+    right.legend(frameon=False, fontsize=8)
+    return left, right
+
+
+def derivative_grid(pairs, zs=np.linspace(-4, 4, 161), check=None, ncols=3):
+    """One panel per ``name -> (g, g_prime)``: g, g' and, if ``check`` is given, dots of
+    ``check(g, z)`` (a numerical derivative) at a few z to compare with g'."""
+    n = len(pairs)
+    nrows = -(-n // ncols)
+    _, axes = plt.subplots(nrows, ncols, figsize=(3.2 * ncols, 2.5 * nrows), layout="constrained",
+                           squeeze=False, sharex=True, sharey=True)
+    few = zs[::10]
+    for ax, (name, (g, g_prime)) in zip(axes.flat, pairs.items()):
+        ax.plot(zs, g(zs), lw=2, label=name)
+        ax.plot(zs, g_prime(zs), lw=1.5, label="derivative")
+        if check is not None:
+            ax.plot(few, [check(g, float(z)) for z in few], ".", color="k", ms=4, label="numerical")
+        ax.axhline(0, color="0.85", lw=0.8, zorder=0)
+        ax.set_title(name, fontsize=10)
+        ax.set_ylim(-1.5, 3)
+    for ax in list(axes.flat)[n:]:
+        ax.set_visible(False)
+    axes.flat[0].legend(frameon=False, fontsize=7)
+    return axes
