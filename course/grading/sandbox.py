@@ -1,15 +1,431 @@
 """Hardening of autograding: the bubblewrap sandbox, resource limits and tamper checks.
 
-INTERFACE (being built): the grading pipeline merges ``grading_overrides(sandbox)`` into the
-nbgrader config of every worker. It raises ``SandboxUnavailable`` when ``sandbox`` is true and
-bubblewrap cannot be used, so that the grader refuses unless the instructor said --no-sandbox.
+The grading pipeline merges ``grading_overrides(sandbox)`` into the nbgrader config of every
+worker. It raises ``SandboxUnavailable`` when ``sandbox`` is true and bubblewrap cannot be used,
+so that the grader refuses unless the instructor said --no-sandbox.
+
+How a submission's kernel runs (``SandboxKernelManager``):
+
+* ``prlimit`` (on the host) sets the resource limits: address space (memory), CPU seconds,
+  processes, file size, open files, no core dumps. They are inherited by everything below.
+* ``bwrap`` gives the kernel its own mount, pid, network, IPC and UTS namespaces: a read-only
+  view of /usr, a minimal /etc, the Python installation (the venv and the interpreter it links
+  to) and the repository's course/ package; a private size-limited tmpfs /tmp and HOME; and, at
+  the path of the submission's autograded folder, a private copy of that folder. source/, the
+  gradebook, other students and the instructor's home do not exist in there. The only network
+  is a loopback of its own.
+* ``setpriv`` then drops to an unprivileged uid picked for this kernel (root ignores the
+  process limit; a fresh uid makes it count this kernel's processes only), with no
+  capabilities and no_new_privs.
+* The coordinator talks to the kernel over ZMQ ``ipc`` sockets in a scratch folder that is
+  bound into the sandbox at the same path: TCP would need the network namespace.
+
+``SandboxedExecute`` (nbgrader's Execute with this kernel manager) also caps the output a cell
+may produce while it runs and turns a dead kernel into ``SubmissionStopped`` with the reason
+(memory, CPU time, a crash, ``os._exit``), which nbgrader records in the autograde log; grading
+of the other submissions goes on. ``failure_reason(log)`` finds that reason again.
 """
+import json
+import os
+import random
+import re
+import shutil
+import signal
+import stat
+import subprocess
+import sys
+import sysconfig
+import tempfile
+from functools import lru_cache
+from pathlib import Path
+
+from jupyter_client.manager import AsyncKernelManager
+from nbclient.exceptions import DeadKernelError
+from nbgrader.preprocessors import Execute
+from traitlets import Bool, Integer, Unicode
+
+COURSE_PACKAGE = Path(__file__).resolve().parents[1]
+GiB = 1 << 30
+MiB = 1 << 20
+
+# Prefix of the reason recorded in nbgrader's log when the sandbox stops a submission.
+STOPPED = "sandbox stopped the submission:"
 
 
 class SandboxUnavailable(RuntimeError):
     """bubblewrap is missing or cannot create namespaces here."""
 
 
+class SubmissionStopped(RuntimeError):
+    """The kernel of a submission was stopped (a limit, a crash): the message says why."""
+
+
+# ---------------------------------------------------------------- the command line
+
+def _python_roots():
+    """Folders the kernel's Python needs: the venv and the installation it was made from."""
+    roots = []
+    for key in ("prefix", "base_prefix", "exec_prefix", "base_exec_prefix"):
+        path = os.path.realpath(getattr(sys, key))
+        if path not in roots:
+            roots.append(path)
+    for key in ("stdlib", "platstdlib", "purelib", "platlib"):
+        path = os.path.realpath(sysconfig.get_paths()[key])
+        if not any(path == r or path.startswith(r + os.sep) for r in roots):
+            roots.append(path)
+    # the interpreter behind a venv's python symlink
+    exe = os.path.realpath(sys.executable)
+    if not any(exe.startswith(r + os.sep) for r in roots):
+        roots.append(os.path.dirname(os.path.dirname(exe)))
+    return roots
+
+
+def _system_binds():
+    """bwrap arguments for /usr, the merged-/usr symlinks and a minimal /etc."""
+    args = ["--ro-bind", "/usr", "/usr"]
+    for name in ("bin", "sbin", "lib", "lib32", "lib64", "libx32"):
+        path = Path("/") / name
+        if path.is_symlink():
+            args += ["--symlink", os.readlink(path), str(path)]
+        elif path.is_dir():
+            args += ["--ro-bind", str(path), str(path)]
+    for name in ("ld.so.cache", "ld.so.conf", "ld.so.conf.d", "localtime", "nsswitch.conf",
+                 "alternatives", "mime.types", "fonts"):
+        path = Path("/etc") / name
+        if path.exists():
+            args += ["--ro-bind", str(path), str(path)]
+    # a passwd/group that name the sandbox user, so getpass/pwd lookups work
+    return args
+
+
+def _parents(paths):
+    """``--dir`` with mode 0755 for every missing ancestor of ``paths`` (outside /tmp's tmpfs
+    when called before it, inside it when called after)."""
+    args, seen = [], set()
+    for path in paths:
+        for parent in reversed(Path(path).parents):
+            p = str(parent)
+            if p in ("/", "/usr", "/proc", "/dev", "/tmp") or p in seen:
+                continue
+            seen.add(p)
+            args += ["--perms", "0755", "--dir", p]
+    return args
+
+
+def bwrap_command(inner, *, scratch, workdir=None, uid=65534, tmp_size=256 * MiB,
+                  limits=None, env=None):
+    """The full command that runs ``inner`` (a list) sandboxed.
+
+    ``scratch`` is bound read-write at its own path (connection file, sockets);
+    ``workdir`` (a path on the host, usually a private copy) is bound read-write at
+    ``env['COURSE_SANDBOX_CWD']`` or at its own path.
+    """
+    bwrap = shutil.which("bwrap")
+    prlimit = shutil.which("prlimit")
+    setpriv = shutil.which("setpriv")
+    if not (bwrap and prlimit and setpriv):
+        raise SandboxUnavailable("bubblewrap (bwrap), prlimit or setpriv is not installed: "
+                                 "apt-get install bubblewrap util-linux")
+    cmd = [prlimit]
+    for name, value in (limits or {}).items():
+        if value is not None and value >= 0:
+            cmd.append(f"--{name}={value}:{value}")
+    cmd += ["--", bwrap,
+            "--unshare-pid", "--unshare-net", "--unshare-ipc", "--unshare-uts",
+            "--unshare-cgroup-try", "--die-with-parent", "--new-session",
+            "--hostname", "sandbox"]
+    target = (env or {}).get("COURSE_SANDBOX_CWD", str(workdir)) if workdir is not None else None
+    binds = _python_roots() + [str(COURSE_PACKAGE), str(scratch)] + ([target] if target else [])
+    # bwrap makes missing parents 0700: make them traversable for the unprivileged kernel
+    cmd += _parents(["/etc/x"] + binds)
+    cmd += _system_binds()
+    cmd += ["--proc", "/proc", "--dev", "/dev",
+            "--perms", "1777", "--size", str(tmp_size), "--tmpfs", "/tmp"]
+    cmd += _parents([str(scratch)] + ([target] if target else []))
+    for root in _python_roots():
+        cmd += ["--ro-bind", root, root]
+    # only course/ of the repository: not source/, not the gradebook, not submissions
+    cmd += ["--ro-bind", str(COURSE_PACKAGE), str(COURSE_PACKAGE)]
+    cmd += ["--bind", str(scratch), str(scratch)]
+    if target is not None:
+        cmd += ["--bind", str(workdir), target, "--chdir", target]
+    cmd += ["--remount-ro", "/"]
+    cmd += ["--", setpriv, f"--reuid={uid}", f"--regid={uid}", "--clear-groups",
+            "--inh-caps=-all", "--bounding-set=-all", "--no-new-privs", "--"]
+    return cmd + list(inner)
+
+
+@lru_cache(maxsize=None)
+def _probe(bwrap):
+    """Run one trivial sandboxed command; '' when it works, else the reason it does not."""
+    scratch = tempfile.mkdtemp(prefix="course-sandbox-probe-")
+    try:
+        cmd = bwrap_command(["/usr/bin/env", "true"], scratch=scratch, uid=_fresh_uid())
+        run = subprocess.run(cmd, capture_output=True, text=True, timeout=60)
+    except (OSError, subprocess.SubprocessError, SandboxUnavailable) as error:
+        return str(error)
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+    if run.returncode != 0:
+        return f"bwrap cannot create a sandbox here (exit {run.returncode}): {run.stderr.strip()}"
+    return ""
+
+
+def check_sandbox():
+    """Raise ``SandboxUnavailable`` (with the reason) unless sandboxed kernels can run here."""
+    if not sys.platform.startswith("linux"):
+        raise SandboxUnavailable("the grading sandbox needs Linux (bubblewrap)")
+    if os.geteuid() != 0:
+        # Without root the kernel cannot be moved to a uid of its own; bwrap alone would still
+        # isolate files and network, but the process limit would count all the user's processes.
+        reason = "grading with the sandbox needs root (to run each kernel as its own uid)"
+        raise SandboxUnavailable(reason)
+    reason = _probe(shutil.which("bwrap"))
+    if reason:
+        raise SandboxUnavailable(reason)
+
+
+def _fresh_uid():
+    """A uid that no account and no other running kernel uses (a random high number)."""
+    return random.SystemRandom().randrange(200_000, 2_000_000_000)
+
+
+# ---------------------------------------------------------------- the kernel manager
+
+_ENV_KEEP = ("LANG", "LC_ALL", "LC_CTYPE", "TZ", "NBGRADER_EXECUTION", "MPLBACKEND",
+             "OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "JPY_SESSION_NAME",
+             "PYDEVD_DISABLE_FILE_VALIDATION")
+
+
+def _chown_tree(path, uid, gid):
+    os.lchown(path, uid, gid)
+    for folder, dirs, files in os.walk(path):
+        for name in dirs + files:
+            os.lchown(os.path.join(folder, name), uid, gid)
+
+
+class SandboxKernelManager(AsyncKernelManager):
+    """Starts the kernel inside bubblewrap with resource limits, reached over ipc sockets."""
+
+    memory_limit = Integer(2 * GiB, help="address-space limit of the kernel, bytes (-1: none)").tag(config=True)
+    cpu_limit = Integer(600, help="CPU seconds per kernel process (-1: none)").tag(config=True)
+    process_limit = Integer(128, help="processes and threads of the sandbox user (-1: none)").tag(config=True)
+    file_size_limit = Integer(64 * MiB, help="largest file the kernel may write, bytes (-1: none)").tag(config=True)
+    open_files_limit = Integer(1024, help="open file descriptors per process").tag(config=True)
+    tmp_size = Integer(256 * MiB, help="size of the sandbox's private /tmp, bytes").tag(config=True)
+    scratch_parent = Unicode("", help="where scratch folders go (default: the system temp dir)").tag(config=True)
+
+    _scratch = None
+    _uid = None
+    _log_file = None
+
+    def _limits(self):
+        return {"as": self.memory_limit, "cpu": self.cpu_limit, "nproc": self.process_limit,
+                "fsize": self.file_size_limit, "nofile": self.open_files_limit, "core": 0}
+
+    async def _async_pre_start_kernel(self, **kw):
+        self._cleanup_scratch()
+        self._scratch = Path(tempfile.mkdtemp(prefix="course-kernel-", dir=self.scratch_parent or None))
+        self._uid = _fresh_uid()
+        conn = self._scratch / "conn"
+        conn.mkdir()
+        self.transport = "ipc"
+        self.ip = str(conn / "kernel")
+        self.connection_file = str(conn / "kernel.json")
+
+        cwd = kw.get("cwd")
+        work = None
+        if cwd:
+            work = self._scratch / "work"
+            # a private copy: nothing the student writes or links reaches the real folder
+            shutil.copytree(cwd, work, symlinks=True,
+                            ignore=shutil.ignore_patterns(".ipynb_checkpoints"))
+        parent_env = kw.get("env") or os.environ
+        env = {k: parent_env[k] for k in _ENV_KEEP if k in parent_env}
+        env.update({
+            "PATH": os.pathsep.join([os.path.dirname(sys.executable), "/usr/local/bin", "/usr/bin", "/bin"]),
+            "HOME": "/tmp", "USER": "student", "LOGNAME": "student",
+            "MPLCONFIGDIR": "/tmp/.matplotlib", "IPYTHONDIR": "/tmp/.ipython",
+            "PYTHONSAFEPATH": "1",  # the kernel never imports modules from the submission's folder
+            "PYTHONDONTWRITEBYTECODE": "1", "PYTHONNOUSERSITE": "1",
+        })
+        if cwd:
+            env["COURSE_SANDBOX_CWD"] = str(Path(cwd).resolve())
+        kw["env"] = env
+
+        kernel_cmd, kw = await super()._async_pre_start_kernel(**kw)
+
+        _chown_tree(self._scratch, self._uid, self._uid)
+        self._log_file = open(self._scratch / "kernel.log", "wb")
+        kw["stdout"] = self._log_file
+        kw["stderr"] = subprocess.STDOUT
+        kw["stdin"] = subprocess.DEVNULL
+        kw["cwd"] = str(self._scratch)  # bwrap itself starts here; --chdir moves the kernel
+        kw["env"] = {k: v for k, v in env.items() if k != "COURSE_SANDBOX_CWD"}
+        if any("ipykernel" in part for part in kernel_cmd):
+            # inside the pid namespace the kernel's parent is bwrap's init (pid 1), which
+            # ipykernel reads as "orphaned"; --die-with-parent ends it with the coordinator
+            kernel_cmd = list(kernel_cmd) + ["--IPKernelApp.parent_handle=0"]
+        cmd = bwrap_command(kernel_cmd, scratch=self._scratch / "conn", workdir=work, uid=self._uid,
+                            tmp_size=self.tmp_size, limits=self._limits(), env=env)
+        return cmd, kw
+
+    def write_connection_file(self, **kwargs):
+        super().write_connection_file(**kwargs)
+        if self._uid is not None and os.path.exists(self.connection_file):
+            os.chown(self.connection_file, self._uid, self._uid)
+
+    async def interrupt_kernel(self):
+        """Interrupt through the control channel: a signal would hit bwrap, not the kernel."""
+        if self.has_kernel:
+            msg = self.session.msg("interrupt_request", content={})
+            self._connect_control_socket()
+            self.session.send(self._control_socket, msg)
+
+    async def _async_cleanup_resources(self, restart=False):
+        await super()._async_cleanup_resources(restart=restart)
+        if not restart:
+            self._cleanup_scratch()
+
+    _last_log = ""
+    _last_code = None
+
+    def _read_log(self):
+        if self._scratch is not None and (self._scratch / "kernel.log").exists():
+            with open(self._scratch / "kernel.log", "rb") as f:
+                f.seek(max(0, os.path.getsize(f.name) - 4000))
+                self._last_log = f.read().decode("utf-8", "replace")
+        if self.provisioner is not None and getattr(self.provisioner, "process", None) is not None:
+            self._last_code = self.provisioner.process.poll()
+        return self._last_log
+
+    def _cleanup_scratch(self):
+        if self._log_file is not None:
+            self._log_file.close()
+            self._log_file = None
+        if self._scratch is not None:
+            self._read_log()
+            shutil.rmtree(self._scratch, ignore_errors=True)
+            self._scratch = None
+
+    def death_reason(self):
+        """Why the kernel is gone, in words, from its exit status and the tail of its log."""
+        tail = self._read_log()
+        return describe_exit(self._last_code, tail, self._limits())
+
+
+def describe_exit(code, log_tail="", limits=None):
+    """A sentence for the instructor: how the kernel ended."""
+    limits = limits or {}
+    signum = None
+    if code is not None and code < 0:
+        signum = -code
+    elif code is not None and code > 128:
+        signum = code - 128  # bwrap reports a signalled child as 128 + signal
+    if signum == signal.SIGXCPU:
+        return f"CPU time limit exceeded ({limits.get('cpu')} s)"
+    if "MemoryError" in log_tail or "Cannot allocate memory" in log_tail or "std::bad_alloc" in log_tail:
+        return f"memory limit exceeded ({_size(limits.get('as'))})"
+    if signum == signal.SIGKILL:
+        return "the kernel was killed (SIGKILL: out of memory, or stopped after a time-out)"
+    if signum is not None:
+        return f"the kernel crashed (signal {signal.Signals(signum).name})"
+    if code is not None:
+        return f"the kernel exited with status {code} (os._exit, sys.exit in a thread, or a crash)"
+    return "the kernel died"
+
+
+def _size(value):
+    if not value or value < 0:
+        return "none"
+    return f"{value / GiB:g} GiB" if value >= GiB else f"{value / MiB:g} MiB"
+
+
+def failure_reason(log):
+    """The reason the sandbox recorded in an nbgrader autograde log, or ``None``."""
+    match = re.search(re.escape(STOPPED) + r" ([^\n]*)", log or "")
+    return match.group(1).strip() if match else None
+
+
+# ---------------------------------------------------------------- the Execute preprocessor
+
+class SandboxedExecute(Execute):
+    """nbgrader's Execute with a sandboxed kernel, a cap on each cell's output while it runs,
+    and a readable reason when the kernel dies."""
+
+    sandbox = Bool(True, help="run kernels under bubblewrap").tag(config=True)
+    max_output_bytes = Integer(2 * MiB, help="stream/display output kept per cell while it runs (-1: no cap)").tag(config=True)
+    max_outputs = Integer(200, help="outputs kept per cell (-1: no cap)").tag(config=True)
+    keep_output_mimetype = Unicode("application/vnd.course.guard+json",
+                                   help="display data always kept (the tamper guard's proofs)").tag(config=True)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.sandbox:
+            self.kernel_manager_class = SandboxKernelManager
+        self._output_bytes = {}
+        self._truncated = set()
+
+    _last_km = None
+
+    def create_kernel_manager(self):
+        self._last_km = super().create_kernel_manager()
+        return self._last_km
+
+    def preprocess(self, nb, resources=None, km=None):
+        self._output_bytes = {}
+        self._truncated = set()
+        try:
+            return super().preprocess(nb, resources, km=km)
+        except (DeadKernelError, RuntimeError) as error:
+            if isinstance(error, SubmissionStopped) or not (
+                    isinstance(error, DeadKernelError) or "Kernel died" in str(error)):
+                raise
+            reason = str(error)
+            manager = self._last_km
+            if isinstance(manager, SandboxKernelManager):
+                reason = manager.death_reason()
+                if "kernel_info" in str(error):
+                    tail = manager._last_log.strip().splitlines()[-3:]
+                    reason = "the kernel did not start: " + reason + (": " + " | ".join(tail) if tail else "")
+            self.log.error("%s %s", STOPPED, reason)
+            raise SubmissionStopped(f"{STOPPED} {reason}") from error
+
+    def output(self, outs, msg, display_id, cell_index):
+        content = msg.get("content", {})
+        if msg.get("msg_type") == "display_data" and self.keep_output_mimetype in content.get("data", {}):
+            return super().output(outs, msg, display_id, cell_index)
+        size = len(json.dumps(content, default=str)) if msg.get("msg_type") != "error" else 0
+        used = self._output_bytes.get(cell_index, 0) + size
+        self._output_bytes[cell_index] = used
+        over_bytes = self.max_output_bytes >= 0 and used > self.max_output_bytes
+        over_count = self.max_outputs >= 0 and len(outs) >= self.max_outputs
+        if msg.get("msg_type") != "error" and (over_bytes or over_count):
+            if cell_index not in self._truncated:
+                self._truncated.add(cell_index)
+                from nbformat.v4 import new_output
+                note = new_output("stream", name="stdout",
+                                  text=f"\n... output truncated by the grader (over {_size(self.max_output_bytes)} "
+                                       f"or {self.max_outputs} outputs) ...\n")
+                outs.append(note)
+                return note
+            return None
+        return super().output(outs, msg, display_id, cell_index)
+
+
+# ---------------------------------------------------------------- configuration
+
 def grading_overrides(sandbox=True):
-    """Traitlets config overrides ``{"Section": {"trait": value}}`` for a hardened autograde."""
-    return {}
+    """Traitlets config overrides ``{"Section": {"trait": value}}`` for a hardened autograde.
+
+    Replaces nbgrader's Execute by ``SandboxedExecute`` (sandboxed unless ``sandbox`` is
+    false) and wraps it with the tamper guard of ``course.grading.guard``.
+    """
+    if sandbox:
+        check_sandbox()
+    from course.grading.guard import autograde_preprocessors
+
+    return {
+        "Autograde": {"autograde_preprocessors": autograde_preprocessors(SandboxedExecute)},
+        "SandboxedExecute": {"sandbox": bool(sandbox)},
+    }
