@@ -152,6 +152,7 @@ def no_figures_when_grading():
     import os
     if "NBGRADER_EXECUTION" in os.environ:
         plt.switch_backend("agg")
+        plt.ioff()  # in interactive mode Agg would still render on every change
         plt.rcParams["figure.max_open_warning"] = 0
 
 
