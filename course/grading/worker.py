@@ -1,0 +1,202 @@
+"""The worker side of `python -m course grade`: autograde one (assignment, student) submission.
+
+``grade_one(task)`` runs in a long-lived worker process (a process-pool worker or a dask worker).
+The first call in a process builds nbgrader's Python API object with the course configuration;
+later calls reuse it, so nbgrader and its dependencies are imported once per worker, not once per
+notebook. Nothing here is specific to the executor: the task and the result are plain dicts.
+
+Task: ``{"root", "assignment", "student", "notebooks": [names expected from source/],
+"overrides": {"Section": {"trait": value}}, "digest"}``.
+Result: ``{"assignment", "student", "status": "graded"|"failed", "kind", "reason", "score",
+"max_score", "seconds", "digest", "worker"}``. ``kind`` is ``None`` for a clean grade, else one of
+``KINDS``; a failed submission has its grades set to 0 in the gradebook.
+"""
+import json
+import os
+import re
+import socket
+import threading
+import time
+from pathlib import Path
+
+# What can go wrong with a submission, in the words the report shows.
+KINDS = {
+    "missing": "no submitted notebook",
+    "misnamed": "notebook submitted under another name",
+    "malformed": "the notebook file is not valid notebook JSON",
+    "kernel-died": "the kernel died while running the notebook (crash, os._exit or out of memory)",
+    "timeout": "a cell ran longer than the time limit and was interrupted (infinite loop?)",
+    "kernel-unresponsive": "the kernel stopped responding and could not be interrupted",
+    "worker-died": "the grading worker process died while grading this submission",
+    "error": "nbgrader could not grade the submission",
+}
+
+_local = threading.local()  # one nbgrader API per worker thread (dask workers may run threads)
+DB_RETRIES = 8
+
+
+def _api(root, overrides):
+    key = (str(root), json.dumps(overrides, sort_keys=True))
+    cache = getattr(_local, "apis", None)
+    if cache is None:
+        cache = _local.apis = {}
+    if key not in cache:
+        from .nbapi import nbgrader_api
+        cache[key] = nbgrader_api(root, **overrides)
+    return cache[key]
+
+
+def warm_up(root, overrides):
+    """Import nbgrader and build the API object ahead of the first submission."""
+    _api(root, overrides)
+    return os.getpid()
+
+
+def _locked(text):
+    text = text or ""
+    return ("database is locked" in text or "could not serialize" in text
+            or "deadlock detected" in text or "database table is locked" in text)
+
+
+def _classify(log):
+    """The kind of failure from nbgrader's captured log and traceback."""
+    if "DeadKernelError" in log or "Kernel died" in log:
+        return "kernel-died"
+    if "UnresponsiveKernelError" in log or "kernel became unresponsive" in log:
+        return "kernel-unresponsive"
+    if "NotJSONError" in log or "does not appear to be JSON" in log or "JSONDecodeError" in log:
+        return "malformed"
+    if "No notebooks found" in log or "No notebooks were matched" in log:
+        return "missing"
+    return "error"
+
+
+def _last_error_line(log):
+    lines = [l.strip() for l in (log or "").splitlines() if l.strip()]
+    for line in reversed(lines):
+        if re.match(r"^[A-Za-z_.]*(Error|Exception|Interrupt)\b", line):
+            return line[:300]
+    return lines[-1][:300] if lines else ""
+
+
+def _precheck(folder, notebooks):
+    """(kind, reason) when the submitted files cannot be graded at all, else None."""
+    import nbformat
+
+    if not folder.is_dir():
+        return "missing", f"no folder {folder.parent.name}/{folder.name} in submitted/"
+    present = sorted(p.name for p in folder.glob("*.ipynb"))
+    expected = [n for n in notebooks if n in present]
+    if not expected:
+        if present:
+            return "misnamed", (f"expected {', '.join(notebooks)}, found {', '.join(present)}")
+        return "missing", f"no notebook in the submission (expected {', '.join(notebooks)})"
+    for name in expected:
+        try:
+            with open(folder / name, encoding="utf-8") as f:
+                nbformat.read(f, as_version=4)
+        except Exception as error:  # not JSON, not a notebook, bad encoding
+            first = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+            return "malformed", f"{name} is not a readable notebook: {first[:200]}"
+    return None
+
+
+def _with_retries(action):
+    delay = 0.05
+    for attempt in range(DB_RETRIES):
+        try:
+            return action()
+        except Exception as error:  # sqlalchemy OperationalError / nbgrader InvalidEntry
+            if not _locked(str(error)) or attempt == DB_RETRIES - 1:
+                raise
+            time.sleep(delay)
+            delay = min(delay * 2, 2.0)
+
+
+def _record_zero(api, assignment, student):
+    """Make sure the submission is in the gradebook and every grade of it is 0."""
+    from nbgrader.api import Gradebook, MissingEntry
+
+    def write():
+        with Gradebook(api.coursedir.db_url, api.coursedir.course_id) as gb:
+            try:
+                gb.find_student(student)
+            except MissingEntry:
+                gb.add_student(student)
+            submission = gb.update_or_create_submission(assignment, student)
+            for notebook in submission.notebooks:
+                for grade in notebook.grades:
+                    grade.auto_score = 0
+                    grade.manual_score = None
+                    grade.needs_manual_grade = False
+            gb.db.commit()
+            return submission.score, submission.max_score
+    return _with_retries(write)
+
+
+def _scores(api, assignment, student):
+    from nbgrader.api import Gradebook
+
+    def read():
+        with Gradebook(api.coursedir.db_url, api.coursedir.course_id) as gb:
+            submission = gb.find_submission(assignment, student)
+            return submission.score, submission.max_score
+    return _with_retries(read)
+
+
+def _timed_out_cells(api, assignment, student, notebooks):
+    """Names of cells whose execution hit the time limit, from the autograded notebooks."""
+    import nbformat
+
+    folder = Path(api.coursedir.format_path(api.coursedir.autograded_directory, student, assignment))
+    cells = []
+    for name in notebooks:
+        path = folder / name
+        if not path.exists():
+            continue
+        nb = nbformat.read(path, as_version=4)
+        for index, cell in enumerate(nb.cells):
+            for output in cell.get("outputs", []):
+                if output.get("output_type") == "error" and output.get("ename") == "CellTimeoutError":
+                    cells.append(cell.metadata.get("nbgrader", {}).get("grade_id") or f"cell {index + 1}")
+    return cells
+
+
+def grade_one(task):
+    """Autograde one submission; never raises for a problem of the submission itself."""
+    start = time.perf_counter()
+    root = Path(task["root"])
+    assignment, student = task["assignment"], task["student"]
+    api = _api(root, task["overrides"])
+    result = {"assignment": assignment, "student": student, "digest": task.get("digest"),
+              "kind": None, "reason": None, "worker": f"{socket.gethostname()}:{os.getpid()}"}
+
+    folder = Path(api.coursedir.format_path(api.coursedir.submitted_directory, student, assignment))
+    problem = _precheck(folder, task["notebooks"])
+    log = ""
+    if problem is None:
+        for attempt in range(DB_RETRIES):
+            outcome = api.autograde(assignment, student, force=True, create=False)
+            log = (outcome.get("log") or "") + "\n" + (outcome.get("error") or "")
+            if outcome["success"] or not _locked(log) or attempt == DB_RETRIES - 1:
+                break
+            time.sleep(min(0.1 * 2 ** attempt, 2.0))  # another worker holds the SQLite write lock
+        if outcome["success"]:
+            result["status"] = "graded"
+            result["score"], result["max_score"] = _scores(api, assignment, student)
+            timed_out = _timed_out_cells(api, assignment, student, task["notebooks"])
+            if timed_out:
+                result["kind"] = "timeout"
+                result["reason"] = f"{KINDS['timeout']}: {', '.join(timed_out)}"
+            result["seconds"] = time.perf_counter() - start
+            return result
+        kind = _classify(log)
+        problem = kind, f"{KINDS[kind]}: {_last_error_line(log)}" if kind == "error" else KINDS[kind]
+    result["status"] = "failed"
+    result["kind"], result["reason"] = problem
+    result["score"], result["max_score"] = _record_zero(api, assignment, student)
+    result["score"] = 0.0
+    if log and result["kind"] == "error":
+        result["log"] = log[-4000:]
+    result["seconds"] = time.perf_counter() - start
+    return result

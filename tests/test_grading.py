@@ -1,0 +1,211 @@
+"""`python -m course grade` on a small class: worker counts, broken submissions, re-runs, dead workers."""
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from course.grading.grade import grade, read_failures
+from course.grading.nbapi import ROOT
+from gradingclass import (ASSIGNMENTS, FIRST, gradebook_scores, grade_ids, new_course, small_class,
+                          submission_totals, submit)
+from nbgrade import release_notebook, source_notebook
+
+# A cell that loops forever is interrupted after this many seconds (the course default is 60).
+SHORT_TIMEOUT = {"Execute": {"timeout": 20}}
+
+
+def _cli(*args, **kwargs):
+    env = dict(os.environ, PATH=f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}")
+    return subprocess.run([sys.executable, "-m", "course", "grade", *args], env=env, text=True,
+                          capture_output=True, **kwargs)
+
+
+@pytest.fixture(scope="module")
+def one_worker(tmp_path_factory):
+    """The small class graded by the command line with one worker."""
+    course = small_class(new_course(tmp_path_factory.mktemp("one")))
+    result = _cli("--root", str(course), "--workers", "1", "--no-sandbox")
+    assert result.returncode == 0, result.stderr[-3000:]
+    return course, result
+
+
+def test_command_grades_every_submission(one_worker):
+    course, result = one_worker
+    totals = submission_totals(gradebook_scores(course))
+    assert set(totals) == {(a, s) for a in ASSIGNMENTS for s in ("ada", "bao", "chidi")}
+    for assignment in ASSIGNMENTS:
+        full, zero, part = (totals[assignment, s] for s in ("ada", "bao", "chidi"))
+        assert full[0] == full[1] > 0, f"{assignment}: the source notebook lost points"
+        assert zero[0] == 0, f"{assignment}: the release notebook earned points"
+        assert 0 < part[0] < part[1], f"{assignment}: a partly done notebook is not partly scored"
+    assert f"graded {3 * len(ASSIGNMENTS)}, failed 0" in result.stdout
+    assert "WITHOUT a sandbox" in result.stderr, "--no-sandbox must be loud"
+    assert "nb" in result.stderr and "failed=0" in result.stderr, "no progress bar on stderr"
+    assert read_failures(course) == []
+
+
+def test_two_workers_give_the_same_gradebook(one_worker, tmp_path):
+    course = small_class(new_course(tmp_path))
+    summary = grade(course, workers=2, sandbox=False, progress=False)
+    assert summary["graded"] == 3 * len(ASSIGNMENTS) and summary["failed"] == 0
+    assert len({r["worker"] for r in summary["results"]}) == 2, "the work was not spread"
+    assert gradebook_scores(course) == gradebook_scores(one_worker[0])
+
+
+def test_the_release_is_left_alone(one_worker):
+    assert not (one_worker[0] / "release").exists(), "grading wrote a release folder"
+
+
+# ------------------------------------------------------------------ broken submissions
+
+def _broken_class(course):
+    source, release = source_notebook(FIRST), release_notebook(FIRST)
+    solution = grade_ids(source, "solution")[0]
+    tests = grade_ids(source, "grade")
+
+    submit(course, "complete", FIRST, source)
+
+    crash = nbformat.from_dict(source)
+    crash.cells.insert(2, nbformat.v4.new_code_cell("import os\nos._exit(1)"))
+    submit(course, "crash", FIRST, crash)
+
+    loop = nbformat.from_dict(source)
+    cell = next(c for c in loop.cells if c.metadata.get("nbgrader", {}).get("grade_id") == solution)
+    cell.source += "\n\nwhile True:\n    pass\n"
+    submit(course, "loop", FIRST, loop)
+
+    text = nbformat.writes(source)
+    submit(course, "malformed", FIRST, text=text[: len(text) // 2])
+
+    (course / "submitted" / "missing" / FIRST).mkdir(parents=True)
+    submit(course, "misnamed", FIRST, source, name="my homework (1).ipynb")
+
+    deleted = nbformat.from_dict(source)
+    deleted.cells = [c for c in deleted.cells if c.metadata.get("nbgrader", {}).get("grade_id") != tests[0]]
+    submit(course, "deleted", FIRST, deleted)
+
+    edited = nbformat.from_dict(release)  # nothing solved, every test cell replaced by `pass`
+    for c in edited.cells:
+        if c.metadata.get("nbgrader", {}).get("grade_id") in tests:
+            c.source = "pass"
+    submit(course, "edited", FIRST, edited)
+    return course
+
+
+@pytest.fixture(scope="module")
+def broken(tmp_path_factory):
+    course = _broken_class(new_course(tmp_path_factory.mktemp("broken")))
+    summary = grade(course, workers=2, sandbox=False, progress=False, overrides=SHORT_TIMEOUT)
+    return course, summary, {(f["student"]): f for f in read_failures(course)}
+
+
+def test_every_broken_submission_is_recorded(broken):
+    course, summary, failures = broken
+    assert summary["total"] == 8
+    totals = submission_totals(gradebook_scores(course))
+    full = totals[FIRST, "complete"]
+    assert full[0] == full[1] > 0
+    expected = {"crash": ("failed", "kernel-died"), "malformed": ("failed", "malformed"),
+                "missing": ("failed", "missing"), "misnamed": ("failed", "misnamed"),
+                "loop": ("graded", "timeout")}
+    assert {s: (f["status"], f["kind"]) for s, f in failures.items()} == expected
+    for student, (status, _) in expected.items():
+        assert failures[student]["reason"], f"{student}: no reason recorded"
+        assert (FIRST, student) in totals, f"{student}: no result in the gradebook"
+        if status == "failed":
+            assert totals[FIRST, student] == (0.0, full[1]), f"{student} is not scored 0"
+    assert "misnamed" in failures["misnamed"]["reason"] or "my homework" in failures["misnamed"]["reason"]
+
+
+def test_an_endless_loop_costs_only_its_exercise(broken):
+    course, _, failures = broken
+    scores = gradebook_scores(course)
+    solution = grade_ids(source_notebook(FIRST), "solution")[0]
+    lost = {cell for (a, s, _, cell), (score, top) in scores.items() if s == "loop" and score < top}
+    assert lost == {f"test_{solution}"}, f"the loop in {solution} cost {lost}"
+    assert f"test_{solution}" in failures["loop"]["reason"]
+
+
+def test_deleted_and_edited_test_cells_are_restored(broken):
+    course, _, _ = broken
+    totals = submission_totals(gradebook_scores(course))
+    assert totals[FIRST, "deleted"] == totals[FIRST, "complete"], "a deleted test cell changed the score"
+    assert totals[FIRST, "edited"][0] == 0, "replacing the tests by `pass` earned points"
+
+
+# ------------------------------------------------------------------ re-runs
+
+def test_a_rerun_grades_only_what_changed(tmp_path):
+    course = small_class(new_course(tmp_path), assignments=[FIRST])
+    first = grade(course, workers=2, sandbox=False, progress=False)
+    assert first["graded"] == 3
+    before = gradebook_scores(course)
+
+    again = grade(course, workers=2, sandbox=False, progress=False)
+    assert (again["graded"], again["failed"], again["skipped"]) == (0, 0, 3)
+    assert gradebook_scores(course) == before
+
+    submit(course, "bao", FIRST, source_notebook(FIRST))  # bao finishes the assignment
+    third = grade(course, workers=2, sandbox=False, progress=False)
+    assert [(r["assignment"], r["student"]) for r in third["results"]] == [(FIRST, "bao")]
+    after = submission_totals(gradebook_scores(course))
+    assert after[FIRST, "bao"] == after[FIRST, "ada"]
+
+    forced = grade(course, workers=2, sandbox=False, progress=False, force=True)
+    assert forced["graded"] == 3 and forced["skipped"] == 0
+
+
+def test_a_dead_worker_is_replaced_and_recorded(tmp_path):
+    course = small_class(new_course(tmp_path), assignments=[FIRST])
+    killer = nbformat.from_dict(source_notebook(FIRST))
+    # The submission kills the process that grades it (as the out-of-memory killer would).
+    killer.cells.insert(2, nbformat.v4.new_code_cell(
+        "import os, signal, psutil\n"
+        "p = psutil.Process(os.getppid())\n"
+        "if 'course.grading.kernels' in ' '.join(p.cmdline()):\n"
+        "    p = p.parent()\n"
+        "os.kill(p.pid, signal.SIGKILL)\n"))
+    submit(course, "killer", FIRST, killer)
+    summary = grade(course, workers=2, sandbox=False, progress=False)
+    failures = {f["student"]: f for f in read_failures(course)}
+    assert set(failures) == {"killer"} and failures["killer"]["kind"] == "worker-died"
+    totals = submission_totals(gradebook_scores(course))
+    assert totals[FIRST, "ada"][0] == totals[FIRST, "ada"][1] > 0
+    assert totals[FIRST, "killer"][0] == 0
+    assert summary["graded"] == 3 and summary["failed"] == 1
+
+
+def test_an_interrupted_run_keeps_what_was_graded(tmp_path):
+    course = small_class(new_course(tmp_path), assignments=ASSIGNMENTS)
+    env = dict(os.environ, PATH=f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}")
+    process = subprocess.Popen([sys.executable, "-m", "course", "grade", "--root", str(course),
+                                "--workers", "1", "--no-sandbox"], env=env, text=True,
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    state = course / "autograded" / "grading_state.json"
+    deadline = time.monotonic() + 300
+    while time.monotonic() < deadline and process.poll() is None:
+        if state.exists() and json.loads(state.read_text()).get("submissions"):
+            break
+        time.sleep(0.2)
+    process.send_signal(signal.SIGINT)
+    _, stderr = process.communicate(timeout=300)
+    assert process.returncode == 130, stderr[-2000:]
+    done = json.loads(state.read_text())["submissions"]
+    assert 1 <= len(done) < 3 * len(ASSIGNMENTS)
+    kept = gradebook_scores(course)
+
+    rest = grade(course, workers=2, sandbox=False, progress=False)
+    assert rest["skipped"] == len(done) and rest["graded"] == 3 * len(ASSIGNMENTS) - len(done)
+    final = gradebook_scores(course)
+    for key in done:
+        assignment, student = key.split("/")
+        for cell, value in kept.items():
+            if cell[:2] == (assignment, student):
+                assert final[cell] == value
+
