@@ -383,11 +383,10 @@ class RestoreOrder(NbGraderPreprocessor):
 
 
 def autograde_preprocessors(execute):
-    """nbgrader's autograde preprocessors with ``execute`` instead of its Execute, and the
-    guard around it."""
-    from nbconvert.preprocessors import ClearMetadataPreprocessor
-    from nbgrader.preprocessors import (AssignLatePenalties, CheckCellMetadata, IgnorePattern,
-                                        LimitOutput, SaveAutoGrades)
-
-    return [RestoreOrder, InjectGuard, execute, CheckGuard, IgnorePattern, ClearMetadataPreprocessor,
-            LimitOutput, SaveAutoGrades, AssignLatePenalties, CheckCellMetadata]
+    """nbgrader's autograde preprocessors (as import strings, so the configuration stays plain
+    JSON) with ``execute`` (an import string) instead of its Execute, and the guard around it."""
+    nb = "nbgrader.preprocessors."
+    here = __name__ + "."
+    return [here + "RestoreOrder", here + "InjectGuard", execute, here + "CheckGuard",
+            nb + "IgnorePattern", "nbconvert.preprocessors.ClearMetadataPreprocessor",
+            nb + "LimitOutput", nb + "SaveAutoGrades", nb + "AssignLatePenalties", nb + "CheckCellMetadata"]

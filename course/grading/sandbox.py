@@ -363,13 +363,29 @@ class SandboxedExecute(Execute):
         super().__init__(*args, **kwargs)
         if self.sandbox:
             self.kernel_manager_class = SandboxKernelManager
+        else:
+            # nbgrader's Execute forces AsyncKernelManager over the configuration; without the
+            # sandbox, honour a configured kernel manager (e.g. the grader's forking kernels)
+            for section in ("SandboxedExecute", "Execute", "ExecutePreprocessor", "NotebookClient"):
+                configured = self.config.get(section, {}).get("kernel_manager_class")
+                if configured:
+                    from traitlets.utils.importstring import import_item
+                    self.kernel_manager_class = (import_item(configured) if isinstance(configured, str)
+                                                 else configured)
+                    break
         self._output_bytes = {}
         self._truncated = set()
 
     _last_km = None
 
     def create_kernel_manager(self):
+        if self.sandbox:
+            # ExecutePreprocessor.preprocess re-runs NotebookClient.__init__, which re-applies
+            # the configuration (e.g. a configured Execute.kernel_manager_class): decide here
+            self.kernel_manager_class = SandboxKernelManager
         self._last_km = super().create_kernel_manager()
+        if self.sandbox and not isinstance(self._last_km, SandboxKernelManager):
+            raise SandboxUnavailable("the kernel manager is not the sandbox's")
         return self._last_km
 
     def preprocess(self, nb, resources=None, km=None):
@@ -426,6 +442,7 @@ def grading_overrides(sandbox=True):
     from course.grading.guard import autograde_preprocessors
 
     return {
-        "Autograde": {"autograde_preprocessors": autograde_preprocessors(SandboxedExecute)},
+        "Autograde": {"autograde_preprocessors": autograde_preprocessors(
+            "course.grading.sandbox.SandboxedExecute")},
         "SandboxedExecute": {"sandbox": bool(sandbox)},
     }
