@@ -178,7 +178,7 @@ def make_submission(assignment, kind, rng):
     if kind == "mistakes":
         wrong = rng.sample(assignment.wrong, min(len(assignment.wrong), rng.choice((1, 1, 2))))
         wrong = list({w.function: w for w in wrong}.values())  # one mistake per function
-        replaced = {w.function: w.code for w in wrong}
+        replaced = {w.function: w.code.strip("\n") for w in wrong}
         return assignment.notebooks_with(replaced=replaced), \
             Outcome(kind, "; ".join(f"{w.function}: {w.label}" for w in wrong))
     if kind == "kernel_crash":
