@@ -113,6 +113,18 @@ def _freeze_layout(figure):
     figure.set_layout_engine("none")
 
 
+def _few_ticks(ax, log_y=False):
+    """Fewer tick labels: text is most of what a redraw renders."""
+    from matplotlib.ticker import LogLocator, MaxNLocator, NullFormatter, NullLocator
+    ax.xaxis.set_major_locator(MaxNLocator(5))
+    if log_y:
+        ax.yaxis.set_major_locator(LogLocator(numticks=5))
+        ax.yaxis.set_minor_locator(NullLocator())
+        ax.yaxis.set_minor_formatter(NullFormatter())
+    else:
+        ax.yaxis.set_major_locator(MaxNLocator(5))
+
+
 @explorer
 def learning_rate_explorer(gradient_descent, convergence_regime, loss=None, grad=None,
                            curvature=_data.SSR_CURVATURE, start=_data.SSR_START,
@@ -128,12 +140,13 @@ def learning_rate_explorer(gradient_descent, convergence_regime, loss=None, grad
     grad = _lecture_ssr_slope if grad is None else grad
     xs = _np.linspace(*a_range, 301)
     curve = _np.array([float(loss(x)) for x in xs])
-    figure, ax = live_figure(figsize=(6.5, 3.4))
+    figure, ax = live_figure(figsize=(6.0, 3.2))
     ax.plot(xs, curve, color="k", lw=1.5)
     trail, = ax.plot([], [], "o-", color="C3", ms=4, lw=0.8)
     first, = ax.plot([start], [float(loss(start))], "o", color="w", mec="k", ms=7)
     ax.set(xlim=a_range, ylim=(min(0.0, float(curve.min())), float(curve.max())), xlabel="a", ylabel="SSR(a)")
-    title = ax.set_title(" ", fontsize=10)
+    title = ax.set_title(" ", fontsize=9)
+    _few_ticks(ax)
     _freeze_layout(figure)
 
     def redraw(lr, steps):
@@ -176,7 +189,7 @@ def error_surface_explorer(fit_neuron, neuron_loss, X=_data.NEURON_X, Y=_data.NE
                            w_range=(-6.0, 6.0), b_range=(-6.0, 6.0), resolution=61, points=100):
     """Gradient descent of the sigmoid neuron on its error surface, run by *your* ``fit_neuron``.
 
-    Left: contours of *your* ``neuron_loss`` over (w, b) (computed once) and the path of
+    Left: *your* ``neuron_loss`` over (w, b) (log scale, computed once) and the path of
     ``fit_neuron`` from the start point, one dot every ``epochs / points`` epochs (dots crowd
     where the steps are slow). Right: the loss history that ``fit_neuron`` returns.
     """
@@ -186,7 +199,9 @@ def error_surface_explorer(fit_neuron, neuron_loss, X=_data.NEURON_X, Y=_data.NE
     start_dot, = surface.plot([], [], "o", color="w", mec="k", ms=7, zorder=4)
     end_dot, = surface.plot([], [], "*", color="C1", mec="k", ms=11, zorder=4)
     curve, = history.plot([], [], color="C3", lw=1.5)
-    history.set(yscale="log", xlabel="epoch", ylabel="loss before the update", xlim=(0, epochs))
+    history.set(yscale="log", xlabel="epoch", ylabel="loss before the update", xlim=(0, epochs), ylim=(1e-12, 1))
+    _few_ticks(surface)
+    _few_ticks(history, log_y=True)
     state = {"contours": False}
     _freeze_layout(figure)
 
@@ -194,7 +209,11 @@ def error_surface_explorer(fit_neuron, neuron_loss, X=_data.NEURON_X, Y=_data.NE
         ws = _np.linspace(*w_range, resolution)
         bs = _np.linspace(*b_range, resolution)
         grid = _np.array([[float(neuron_loss(w, b, X, Y)) for w in ws] for b in bs])
-        surface.contourf(ws, bs, _np.log10(grid + 1e-12), levels=20, cmap="viridis", zorder=1)
+        # One image, not filled contours: an image costs the same to render at every move.
+        shown = _np.log10(grid + 1e-12)
+        surface.imshow(shown, extent=(*w_range, *b_range), origin="lower", aspect="auto",
+                       cmap="viridis", interpolation="bilinear", zorder=1)
+        surface.contour(ws, bs, shown, levels=8, colors="w", linewidths=0.4, alpha=0.6, zorder=2)
         state["contours"] = True
 
     def redraw(lr, epochs, w0, b0):
