@@ -382,6 +382,29 @@ class RestoreOrder(NbGraderPreprocessor):
         return nb, resources
 
 
+class DropStrippedMetadata(NbGraderPreprocessor):
+    """Removes the empty ``nbgrader`` metadata that DeduplicateIds leaves on a duplicated cell.
+
+    Without this, nbgrader 0.9.6's OverwriteCells (with add_missing_cells) fails on the
+    duplicate with ``KeyError: 'grade_id'`` and the whole submission is not graded.
+    """
+
+    enabled = Bool(True).tag(config=True)
+
+    def preprocess_cell(self, cell, resources, index):
+        meta = cell.metadata.get("nbgrader")
+        if meta is not None and "grade_id" not in meta:
+            del cell.metadata["nbgrader"]
+        return cell, resources
+
+
+def sanitize_preprocessors():
+    """nbgrader's sanitize preprocessors (import strings) with ``DropStrippedMetadata``."""
+    nb = "nbgrader.preprocessors."
+    return [nb + "ClearOutput", nb + "DeduplicateIds", __name__ + ".DropStrippedMetadata",
+            nb + "OverwriteKernelspec", nb + "OverwriteCells", nb + "CheckCellMetadata"]
+
+
 def autograde_preprocessors(execute):
     """nbgrader's autograde preprocessors (as import strings, so the configuration stays plain
     JSON) with ``execute`` (an import string) instead of its Execute, and the guard around it."""

@@ -439,10 +439,11 @@ def grading_overrides(sandbox=True):
     """
     if sandbox:
         check_sandbox()
-    from course.grading.guard import autograde_preprocessors
+    from course.grading.guard import autograde_preprocessors, sanitize_preprocessors
 
     return {
-        "Autograde": {"autograde_preprocessors": autograde_preprocessors(
-            "course.grading.sandbox.SandboxedExecute")},
+        "Autograde": {"sanitize_preprocessors": sanitize_preprocessors(),
+                      "autograde_preprocessors": autograde_preprocessors(
+                          "course.grading.sandbox.SandboxedExecute")},
         "SandboxedExecute": {"sandbox": bool(sandbox)},
     }
