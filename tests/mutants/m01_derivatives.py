@@ -250,6 +250,13 @@ def relu_prime(z):
 def relu_prime(z):
     return np.maximum(0, z)
 '''),
+    Wrong("relu_prime", "overwrites z in place", '''
+def relu_prime(z):
+    z = np.asarray(z)
+    z[z <= 0] = 0.0
+    z[z > 0] = 1.0
+    return z
+'''),
     Wrong("relu_prime", "sign of z (-1 for negatives)", '''
 def relu_prime(z):
     return np.sign(z)
@@ -281,6 +288,11 @@ def mse_prime(y_pred, y):
 def mse_prime(y_pred, y):
     y_pred = np.atleast_1d(y_pred)
     return 2 * (y_pred - y) / len(y_pred)
+'''),
+    Wrong("mse_prime", "subtracts y from y_pred in place", '''
+def mse_prime(y_pred, y):
+    y_pred -= y
+    return 2 * y_pred / np.size(y_pred)
 '''),
     Wrong("mse_prime", "sign flipped", '''
 def mse_prime(y_pred, y):
