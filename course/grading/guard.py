@@ -188,10 +188,19 @@ del MAKER
 '''
 
 
+def _python(source):
+    """A cell's code as plain Python (IPython turns ``%magic`` lines into calls)."""
+    try:
+        from IPython.core.inputtransformer2 import TransformerManager
+        return TransformerManager().transform_cell(source)
+    except Exception:
+        return source
+
+
 def _bound_names(source):
     """Top-level names a cell binds (imports, assignments, defs, classes)."""
     try:
-        tree = ast.parse(source)
+        tree = ast.parse(_python(source))
     except SyntaxError:
         return []
     names = []

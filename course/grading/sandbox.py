@@ -129,7 +129,9 @@ def bwrap_command(inner, *, scratch, workdir=None, uid=65534, tmp_size=256 * MiB
     cmd = [prlimit]
     for name, value in (limits or {}).items():
         if value is not None and value >= 0:
-            cmd.append(f"--{name}={value}:{value}")
+            # CPU: SIGXCPU at the limit (a recognisable death), SIGKILL 5 s later at the latest
+            hard = value + 5 if name == "cpu" else value
+            cmd.append(f"--{name}={value}:{hard}")
     cmd += ["--", bwrap,
             "--unshare-pid", "--unshare-net", "--unshare-ipc", "--unshare-uts",
             "--unshare-cgroup-try", "--die-with-parent", "--new-session",

@@ -1,0 +1,309 @@
+"""Hostile submissions, graded by the real grading command with the sandbox on.
+
+One class of students is graded once (2 workers): an honest student and one student per attack.
+Each attack has an expected, recorded outcome: the affected exercise (or the whole submission)
+scores 0 with a reason, and every other exercise and every other student is graded as usual.
+"""
+import json
+import os
+import shutil
+import socket
+import sqlite3
+import subprocess
+import threading
+import time
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from course.grading.nbapi import ROOT, nbgrader_api
+from nbgrade import notebook_name, replace_solution, source_notebook
+
+ASSIGNMENT = "01_derivatives"
+TIMEOUT = 15  # seconds per cell for this class: the infinite loops stop after it
+SLEEP_MARK = "97.25"  # argument of the `sleep` processes the process bomb starts
+
+
+def _cell(nb, grade_id):
+    for index, cell in enumerate(nb.cells):
+        if cell.metadata.get("nbgrader", {}).get("grade_id") == grade_id:
+            return index, cell
+    raise KeyError(grade_id)
+
+
+def _solution(nb, function):
+    return _cell(nb, function)[1].source
+
+
+def _with(function, code, nb=None):
+    """The honest notebook whose solution cell ``function`` holds ``code`` instead."""
+    return replace_solution(nb or source_notebook(ASSIGNMENT), function, code)
+
+
+def _plus(function, extra):
+    """The honest notebook with ``extra`` run at the end of the solution cell ``function``."""
+    nb = source_notebook(ASSIGNMENT)
+    return replace_solution(nb, function, _solution(nb, function) + "\n" + extra)
+
+
+RELU_HEAD = 'def relu_prime(z):\n    """hostile"""\n'
+RELU_RIGHT = "    return (np.asarray(z) > 0).astype(float)\n"
+RELU_WRONG = "def relu_prime(z):\n    return np.zeros_like(np.asarray(z, dtype=float))\n"
+
+
+def _relu(body):
+    return _with("relu_prime", RELU_HEAD + body + RELU_RIGHT)
+
+
+def _class(root, port):
+    """{student: notebook or text} of the class."""
+    source_file = root / "source" / ASSIGNMENT / notebook_name(ASSIGNMENT)
+    gradebook = root / "gradebook.db"
+    honest = source_notebook(ASSIGNMENT)
+
+    deleted = _with("relu_prime", RELU_WRONG)
+    index, _ = _cell(deleted, "test_relu_prime")
+    del deleted.cells[index]
+
+    edited = _with("relu_prime", RELU_WRONG)
+    _cell(edited, "test_relu_prime")[1].source = "pass"
+
+    duplicated = _with("relu_prime", RELU_WRONG)
+    index, test = _cell(duplicated, "test_relu_prime")
+    copy = nbformat.from_dict(json.loads(json.dumps(test)))
+    copy.source = "pass"
+    duplicated.cells.insert(index + 1, copy)
+    duplicated.cells.insert(index, nbformat.from_dict(json.loads(json.dumps(copy))))
+
+    reordered = source_notebook(ASSIGNMENT)
+    index, test = _cell(reordered, "test_relu_prime")
+    del reordered.cells[index]
+    reordered.cells.insert(_cell(reordered, "relu_prime")[0], test)
+    index, setup = _cell(reordered, "setup")
+    del reordered.cells[index]
+    reordered.cells.append(setup)
+
+    return {
+        "honest": honest,
+        "infinite_loop": _relu("    while True:\n        pass\n"),
+        "os_exit": _plus("relu_prime", "import os\nos._exit(1)"),
+        "sys_exit": _relu("    import sys\n    sys.exit()\n"),
+        "million_lines": _plus("relu_prime", "for _i in range(10**6):\n    print(_i)"),
+        "eight_gib": _relu("    hog = np.ones(8 * 2**30, dtype=np.uint8)\n"),
+        "process_bomb": _relu("    import subprocess\n    for _ in range(500):\n"
+                              f"        subprocess.Popen(['sleep', '{SLEEP_MARK}'])\n"),
+        "read_source": _relu(f"    text = open({str(source_file)!r}).read()\n"),
+        "write_gradebook": _relu(
+            f"    import sqlite3\n    db = sqlite3.connect({str(gradebook)!r})\n"
+            "    db.execute('CREATE TABLE pwned (x)')\n"
+            "    db.execute('UPDATE grade SET auto_score = 0')\n    db.commit()\n"),
+        "socket": _relu("    import socket\n"
+                        f"    s = socket.create_connection(('127.0.0.1', {port}), timeout=3)\n"
+                        "    s.sendall(b'leak')\n"),
+        "rebind_allclose": _plus("mse_prime", "np.allclose = lambda *a, **k: True"),
+        "rebind_assert_allclose": _plus("mse_prime", "np.testing.assert_allclose = lambda *a, **k: None"),
+        "rebind_gradcheck": _with("mse_prime", "import course.gradcheck\n"
+                                  "course.gradcheck.assert_close = lambda *a, **k: None\n"
+                                  "assert_close = course.gradcheck.assert_close\n"
+                                  "def mse_prime(y_pred, y):\n    return 0 * y_pred\n"),
+        "rebind_abs": _plus("mse_prime", "import builtins\nbuiltins.abs = lambda x: x"),
+        "rebind_setup_name": _with("mse_prime", "assert_close = lambda *a, **k: None\n"
+                                   "def mse_prime(y_pred, y):\n    return 0 * y_pred\n"),
+        "input_transformer": _with("mse_prime", "get_ipython().input_transformers_cleanup.append(\n"
+                                   "    lambda lines: ['pass\\n'])\n"
+                                   "def mse_prime(y_pred, y):\n    return 0 * y_pred\n"),
+        "delete_test": deleted,
+        "edit_test": edited,
+        "duplicate_test": duplicated,
+        "reorder": reordered,
+        "malformed": '{"cells": [{"cell_type": "code", "source": ',
+    }
+
+
+class _Listener:
+    """A TCP server on the host's 127.0.0.1 that records whatever connects."""
+
+    def __init__(self):
+        self.sock = socket.create_server(("127.0.0.1", 0))
+        self.sock.settimeout(0.2)
+        self.port = self.sock.getsockname()[1]
+        self.received = []
+        self.stop = threading.Event()
+        self.thread = threading.Thread(target=self._serve, daemon=True)
+        self.thread.start()
+
+    def _serve(self):
+        while not self.stop.is_set():
+            try:
+                conn, _ = self.sock.accept()
+            except OSError:
+                continue
+            self.received.append(conn.recv(100))
+            conn.close()
+
+    def close(self):
+        self.stop.set()
+        self.thread.join()
+        self.sock.close()
+
+
+@pytest.fixture(scope="module")
+def graded(tmp_path_factory):
+    """Grade the class once; per student: scores, test-cell errors, the failure record."""
+    from course.grading.grade import grade
+
+    root = tmp_path_factory.mktemp("hostile-course")
+    shutil.copytree(ROOT / "source" / ASSIGNMENT, root / "source" / ASSIGNMENT)
+    listener = _Listener()
+    students = _class(root, listener.port)
+    name = notebook_name(ASSIGNMENT)
+    for student, nb in students.items():
+        folder = root / "submitted" / student / ASSIGNMENT
+        folder.mkdir(parents=True)
+        if isinstance(nb, str):
+            (folder / name).write_text(nb)
+        else:
+            nbformat.write(nb, folder / name)
+    try:
+        summary = grade(root=root, assignments=[ASSIGNMENT], workers=2, sandbox=True, progress=False,
+                        overrides={"SandboxedExecute": {"timeout": TIMEOUT}}, log=lambda message: None)
+    finally:
+        listener.close()
+
+    api = nbgrader_api(root)
+    results = {}
+    with api.gradebook as gb:
+        for student in students:
+            nb = gb.find_submission(ASSIGNMENT, student).notebooks[0]
+            results[student] = {"scores": {g.name: (g.score, g.max_score) for g in nb.grades}}
+    failures = {f["student"]: f for f in summary["failures"]}
+    for student in students:
+        results[student]["failure"] = failures.get(student)
+        path = root / "autograded" / student / ASSIGNMENT / name
+        errors = {}
+        if path.exists():
+            results[student]["size"] = path.stat().st_size
+            for cell in nbformat.read(path, as_version=4).cells:
+                grade_id = cell.metadata.get("nbgrader", {}).get("grade_id")
+                for output in cell.get("outputs", []):
+                    if output.output_type == "error":
+                        errors.setdefault(grade_id, []).append(f"{output.ename}: {output.evalue}")
+        results[student]["errors"] = errors
+    with sqlite3.connect(root / "gradebook.db") as db:
+        tables = {row[0] for row in db.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+    leftover = subprocess.run(["ps", "-eo", "args"], capture_output=True, text=True).stdout
+    return {"students": results, "summary": summary, "tables": tables, "listener": listener,
+            "leftover_sleepers": [line for line in leftover.splitlines() if SLEEP_MARK in line]}
+
+
+def _full(result):
+    return {k: v for k, v in result["scores"].items() if v[0] < v[1]}
+
+
+def _only_lost(graded, student, lost, reason=None):
+    """``student`` scored 0 on exactly the test cells ``lost`` (each with ``reason`` in its
+    error), full marks everywhere else."""
+    result = graded["students"][student]
+    assert result["failure"] is None or result["failure"]["status"] == "graded", result["failure"]
+    assert set(_full(result)) == set(lost), f"{student}: lost {_full(result)}, expected to lose {lost}"
+    for cell in lost:
+        assert result["scores"][cell][0] == 0, f"{student}: {cell} scored {result['scores'][cell]}"
+        if reason:
+            text = " | ".join(result["errors"].get(cell, []))
+            assert reason in text, f"{student}: {cell} error is {text!r}, expected {reason!r}"
+
+
+def _failed(graded, student, kind):
+    result = graded["students"][student]
+    failure = result["failure"]
+    assert failure is not None and failure["status"] == "failed", failure
+    assert failure["kind"] == kind, failure
+    assert failure["reason"], failure
+    assert all(score == 0 for score, _ in result["scores"].values()), result["scores"]
+
+
+def test_honest_student_gets_full_marks(graded):
+    result = graded["students"]["honest"]
+    assert result["failure"] is None
+    assert not _full(result), f"honest student lost points: {_full(result)}"
+    assert sum(s for s, _ in result["scores"].values()) == sum(m for _, m in result["scores"].values())
+
+
+def test_every_student_is_recorded(graded):
+    summary = graded["summary"]
+    assert summary["total"] == len(graded["students"])
+    assert summary["graded"] + summary["failed"] == summary["total"]
+
+
+def test_infinite_loop_is_interrupted(graded):
+    _only_lost(graded, "infinite_loop", ["test_relu_prime"])
+    failure = graded["students"]["infinite_loop"]["failure"]
+    assert failure and failure["kind"] == "timeout" and "test_relu_prime" in failure["reason"]
+
+
+def test_os_exit_stops_only_that_submission(graded):
+    _failed(graded, "os_exit", "kernel-died")
+
+
+def test_sys_exit_fails_the_exercise(graded):
+    _only_lost(graded, "sys_exit", ["test_relu_prime"], "SystemExit")
+
+
+def test_a_million_lines_are_truncated(graded):
+    _only_lost(graded, "million_lines", [])
+    assert graded["students"]["million_lines"]["size"] < 3_000_000
+
+
+def test_eight_gib_hit_the_memory_limit(graded):
+    _only_lost(graded, "eight_gib", ["test_relu_prime"], "MemoryError")
+
+
+def test_process_bomb_hits_the_process_limit(graded):
+    _only_lost(graded, "process_bomb", ["test_relu_prime"], "Resource temporarily unavailable")
+    assert not graded["leftover_sleepers"], "processes started by a submission outlived its kernel"
+
+
+def test_solutions_are_not_visible(graded):
+    _only_lost(graded, "read_source", ["test_relu_prime"], "No such file or directory")
+
+
+def test_gradebook_is_not_writable(graded):
+    _only_lost(graded, "write_gradebook", ["test_relu_prime"], "unable to open database file")
+    assert "pwned" not in graded["tables"]
+    assert not _full(graded["students"]["honest"])
+
+
+def test_no_network(graded):
+    _only_lost(graded, "socket", ["test_relu_prime"], "Connection refused")
+    assert graded["listener"].received == []
+
+
+AFTER_MSE = ["test_mse_prime", "test_bce_prime", "test_huber_prime"]
+
+
+@pytest.mark.parametrize("student,what", [
+    ("rebind_allclose", "numpy.allclose was rebound"),
+    ("rebind_assert_allclose", "numpy.testing.assert_allclose was rebound"),
+    ("rebind_gradcheck", "course.gradcheck.assert_close was rebound"),
+    ("rebind_abs", "builtins.abs was rebound"),
+    ("rebind_setup_name", "the name `assert_close` of a read-only cell was rebound"),
+    ("input_transformer", "tampering detected"),
+])
+def test_tampering_is_detected(graded, student, what):
+    _only_lost(graded, student, AFTER_MSE, "tampering detected")
+    for cell in AFTER_MSE:
+        assert what in " | ".join(graded["students"][student]["errors"][cell])
+
+
+@pytest.mark.parametrize("student", ["delete_test", "edit_test", "duplicate_test"])
+def test_changed_test_cells_are_restored(graded, student):
+    _only_lost(graded, student, ["test_relu_prime"])
+
+
+def test_moved_cells_are_put_back(graded):
+    _only_lost(graded, "reorder", [])
+
+
+def test_malformed_json_is_recorded(graded):
+    _failed(graded, "malformed", "malformed")

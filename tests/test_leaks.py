@@ -1,0 +1,273 @@
+"""Nothing secret leaves the instructor's side: the release, course/ and the feedback.
+
+* The release (generated here into a scratch course, and the committed release/) holds no line
+  of any solution region or hidden-test region of the source notebooks, no outputs, no
+  gradebook, no .ipynb_checkpoints.
+* course/ (it ships to students) defines none of the graded functions of EXERCISES.md.
+* Feedback never shows hidden test code, even to a student who tries to print it.
+"""
+import ast
+import html
+import re
+import shutil
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from course.grading.build import build, source_assignments
+from course.grading.nbapi import ROOT
+
+ASSIGNMENTS = source_assignments()
+REGIONS = {
+    "solution": ("BEGIN SOLUTION", "END SOLUTION"),
+    "hidden test": ("BEGIN HIDDEN TESTS", "END HIDDEN TESTS"),
+}
+# Where the graded-function contract lives: the shared design folder next to the checkout, or a
+# copy inside the repository.
+EXERCISES_CANDIDATES = [ROOT / "EXERCISES.md", ROOT / "docs" / "EXERCISES.md",
+                        ROOT.parent / "shared" / "EXERCISES.md", Path("/work/shared/EXERCISES.md")]
+
+
+def _source_notebooks():
+    return sorted((ROOT / "source").glob("*/*.ipynb"))
+
+
+def _split(source, begin, end):
+    """(lines inside begin/end regions, lines outside)."""
+    inside, outside, depth = [], [], False
+    for line in source.splitlines():
+        if begin in line:
+            depth = True
+        elif end in line and depth:
+            depth = False
+        elif depth:
+            inside.append(line)
+        else:
+            outside.append(line)
+    return inside, outside
+
+
+def _secrets(kind):
+    """{stripped line: where} of every line inside a ``kind`` region of a source notebook that
+    does not also appear outside every region of that notebook (a line students see anyway,
+    like ``return out``, is no secret)."""
+    found = {}
+    for path in _source_notebooks():
+        nb = nbformat.read(path, as_version=4)
+        public, secret = set(), {}
+        for cell in nb.cells:
+            outside = cell.source
+            for name, (begin, end) in REGIONS.items():
+                inside, rest = _split(outside, begin, end)
+                outside = "\n".join(rest)
+                if name == kind:
+                    for line in inside:
+                        if len(line.strip()) > 3 and not line.strip().startswith("#"):
+                            secret.setdefault(line.strip(), f"{path.relative_to(ROOT)}")
+            public.update(line.strip() for line in outside.splitlines())
+        found.update({line: where for line, where in secret.items() if line not in public})
+    return found
+
+
+def test_source_notebooks_have_secrets():
+    """The checks below are not vacuous: solution and hidden-test lines exist."""
+    assert _source_notebooks(), "no source notebooks"
+    assert _secrets("solution"), "no solution lines found in source/"
+    assert _secrets("hidden test"), "no hidden-test lines found in source/"
+
+
+@pytest.fixture(scope="module")
+def generated(tmp_path_factory):
+    course = tmp_path_factory.mktemp("leak-course")
+    shutil.copytree(ROOT / "source", course / "source")
+    build(root=course)
+    return course / "release"
+
+
+@pytest.fixture(params=["generated", "committed"])
+def release(request, generated):
+    return generated if request.param == "generated" else ROOT / "release"
+
+
+def _release_lines(release):
+    """{(file, stripped line)} of every text line a student receives."""
+    lines = set()
+    for path in release.rglob("*"):
+        if not path.is_file():
+            continue
+        if path.suffix == ".ipynb":
+            nb = nbformat.read(path, as_version=4)
+            texts = [cell.source for cell in nb.cells]
+        else:
+            try:
+                texts = [path.read_text()]
+            except UnicodeDecodeError:
+                continue
+        for text in texts:
+            lines.update((str(path.relative_to(release)), line.strip()) for line in text.splitlines())
+    return lines
+
+
+@pytest.mark.parametrize("kind", list(REGIONS))
+def test_release_holds_no_secret_lines(release, kind):
+    secrets = _secrets(kind)
+    leaked = sorted({(where, line) for where, line in _release_lines(release) if line in secrets})
+    assert not leaked, f"{kind} lines in the release: {leaked[:5]}"
+
+
+def test_release_has_every_assignment(release):
+    assert sorted(p.name for p in release.iterdir() if p.is_dir()) == ASSIGNMENTS
+
+
+def test_release_has_no_outputs(release):
+    for path in release.rglob("*.ipynb"):
+        nb = nbformat.read(path, as_version=4)
+        for index, cell in enumerate(nb.cells):
+            if cell.cell_type == "code":
+                assert cell.outputs == [], f"{path.name} cell {index} has outputs"
+                assert cell.execution_count is None, f"{path.name} cell {index} has an execution count"
+
+
+def test_release_has_no_gradebook_or_checkpoints(release):
+    for path in release.rglob("*"):
+        assert ".ipynb_checkpoints" not in path.parts, path
+        assert path.suffix not in (".db", ".sqlite", ".sqlite3") and "gradebook" not in path.name, path
+
+
+def test_non_notebook_files_in_source_hold_no_regions():
+    """nbgrader copies them to the release as they are (it strips regions only in notebooks)."""
+    for path in (ROOT / "source").rglob("*"):
+        if path.is_file() and path.suffix != ".ipynb":
+            text = path.read_text(errors="replace")
+            for begin, _ in REGIONS.values():
+                assert begin not in text, f"{path.relative_to(ROOT)} contains {begin}: it would be released"
+
+
+# ---------------------------------------------------------------- course/ ships to students
+
+def _exercises_md():
+    for path in EXERCISES_CANDIDATES:
+        if path.is_file():
+            return path
+    pytest.fail("EXERCISES.md (the graded-function contract) not found; looked at: "
+                + ", ".join(str(p) for p in EXERCISES_CANDIDATES)
+                + ". Copy shared/EXERCISES.md into the repository (or next to it) to run this check.")
+
+
+FORMULA_WORDS = {"sum", "mean", "max", "min", "abs", "exp", "log", "sqrt", "len", "range", "tanh"}
+
+
+def graded_functions():
+    """Names of the graded functions: those EXERCISES.md lists (a backticked ``name(`` in a
+    bullet), restricted to names a bullet starts with or a source solution cell defines."""
+    text = _exercises_md().read_text()
+    # only the assignments' sections ("## 01_derivatives ..."), not the conventions
+    sections = [part for part in re.split(r"\n(?=## )", text) if re.match(r"## \d\d_", part)]
+    assert sections, "no assignment sections (## NN_name) in EXERCISES.md"
+    bullets = [b for section in sections for b in re.split(r"\n(?=- )", section)]
+    starts, mentioned = set(), set()
+    for bullet in bullets:
+        if not bullet.startswith("- "):
+            continue
+        names = re.findall(r"`([A-Za-z_]\w*)\(", bullet)
+        mentioned.update(names)
+        first = re.match(r"- `([A-Za-z_]\w*)\(", bullet)
+        if first:
+            starts.add(first.group(1))
+        # further signatures of the same bullet: `name(args) -> result` or a whole `name(args)`
+        for name, rest in re.findall(r"`([A-Za-z_]\w*)\(([^`]*)`", bullet):
+            if (" -> " in rest or rest.endswith(")")) and name not in FORMULA_WORDS:
+                starts.add(name)
+    defined = set()
+    for path in _source_notebooks():
+        for cell in nbformat.read(path, as_version=4).cells:
+            if cell.metadata.get("nbgrader", {}).get("solution"):
+                defined.update(re.findall(r"^def (\w+)\(", cell.source, re.M))
+    return starts | (mentioned & defined)
+
+
+def _definitions(path):
+    tree = ast.parse(path.read_text(), filename=str(path))
+    for node in ast.walk(tree):
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            yield node.name, node.lineno
+        elif isinstance(node, (ast.Assign, ast.AnnAssign)):
+            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+            for target in targets:
+                if isinstance(target, ast.Name):
+                    yield target.id, node.lineno
+
+
+def test_graded_function_names_are_parsed():
+    names = graded_functions()
+    assert {"numerical_derivative", "ssr_slope", "sigmoid", "huber_prime", "gradient_descent"} <= names
+    assert "mean" not in names and "sum" not in names
+
+
+def test_course_package_defines_no_graded_function():
+    names = graded_functions()
+    found = [f"{path.relative_to(ROOT)}:{line} defines {name}"
+             for path in sorted((ROOT / "course").rglob("*.py"))
+             for name, line in _definitions(path) if name in names]
+    assert not found, "course/ ships to students and must not implement graded functions: " + "; ".join(found)
+
+
+# ---------------------------------------------------------------- feedback
+
+SPY = '''
+def relu_prime(z):
+    """Prints and raises the code of the test cell that calls it."""
+    import inspect, linecache
+    frame = inspect.currentframe().f_back
+    while frame is not None and "relu_prime" not in "".join(linecache.getlines(frame.f_code.co_filename)):
+        frame = frame.f_back
+    code = "".join(linecache.getlines(frame.f_code.co_filename)) if frame else ""
+    for line in code.splitlines():
+        print(line)
+    raise ValueError("the test code: " + code)
+'''
+
+
+@pytest.fixture(scope="module")
+def feedback(tmp_path_factory):
+    """Feedback HTML of a small graded class: honest, blank, and a student who prints and
+    raises the hidden test code his function is called from."""
+    from course.grading import feedback as feedback_module
+    from course.grading.grade import grade
+    from nbgrade import notebook_name, replace_solution, source_notebook
+
+    assignment = ASSIGNMENTS[0]
+    root = tmp_path_factory.mktemp("feedback-course")
+    shutil.copytree(ROOT / "source" / assignment, root / "source" / assignment)
+    name = notebook_name(assignment)
+    students = {"honest": source_notebook(assignment),
+                "blank": nbformat.read(ROOT / "release" / assignment / name, as_version=4),
+                "spy": replace_solution(source_notebook(assignment), "relu_prime", SPY)}
+    for student, nb in students.items():
+        folder = root / "submitted" / student / assignment
+        folder.mkdir(parents=True)
+        nbformat.write(nb, folder / name)
+    grade(root=root, assignments=[assignment], workers=2, sandbox=True, progress=False, log=lambda m: None)
+    results = feedback_module.generate(root, [assignment])
+    assert all(ok for _, _, ok, _ in results), results
+    pages = {}
+    for student in students:
+        files = list((root / "feedback" / student / assignment).glob("*.html"))
+        assert files, f"no feedback for {student}"
+        raw = files[0].read_text()
+        pages[student] = html.unescape(re.sub(r"<[^>]+>", "", raw))
+    return pages
+
+
+@pytest.mark.parametrize("student", ["honest", "blank", "spy"])
+def test_feedback_shows_no_hidden_test_code(feedback, student):
+    text = feedback[student]
+    hidden = [line for line in _secrets("hidden test") if len(line) > 12]
+    shown = [line for line in hidden if line in text]
+    assert not shown, f"feedback of {student} shows hidden test code: {shown[:3]}"
+
+
+def test_feedback_shows_no_solution_code_to_others(feedback):
+    solutions = [line for line in _secrets("solution") if len(line) > 12]
+    assert not [line for line in solutions if line in feedback["blank"]]

@@ -1,0 +1,219 @@
+"""The grading sandbox, measured from inside a real sandboxed kernel.
+
+Each test starts a kernel with ``SandboxKernelManager`` (bubblewrap, rlimits, its own uid,
+ipc sockets), runs code in it and checks what that code could see and do.
+"""
+import asyncio
+import os
+import shutil
+import socket
+import subprocess
+import textwrap
+import time
+
+import pytest
+
+from course.grading import sandbox
+from course.grading.nbapi import ROOT
+
+MiB = 1 << 20
+
+
+class Kernel:
+    """A sandboxed kernel and a blocking way to run code in it."""
+
+    def __init__(self, cwd, **limits):
+        self.loop = asyncio.new_event_loop()
+        self.km = sandbox.SandboxKernelManager(kernel_name="python3", **limits)
+        self.loop.run_until_complete(self.km.start_kernel(cwd=str(cwd)))
+        self.kc = self.km.client()
+        self.kc.start_channels()
+        self.loop.run_until_complete(self.kc.wait_for_ready(timeout=60))
+
+    def run(self, code, timeout=60):
+        """(status, stdout, error text) of executing ``code``."""
+        out, err = [], []
+
+        def hook(msg):
+            content = msg["content"]
+            if msg["msg_type"] == "stream":
+                (out if content["name"] == "stdout" else err).append(content["text"])
+            elif msg["msg_type"] == "error":
+                err.append(f"{content['ename']}: {content['evalue']}")
+
+        reply = self.loop.run_until_complete(
+            self.kc.execute_interactive(textwrap.dedent(code), output_hook=hook, timeout=timeout))
+        return reply["content"]["status"], "".join(out), "".join(err)
+
+    def alive(self):
+        return self.loop.run_until_complete(self.km.is_alive())
+
+    def close(self):
+        self.kc.stop_channels()
+        self.loop.run_until_complete(self.km.shutdown_kernel(now=True))
+        self.loop.close()
+
+
+@pytest.fixture(scope="module")
+def workdir(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("submission")
+    (folder / "data.txt").write_text("the submission's own file\n")
+    return folder
+
+
+@pytest.fixture(scope="module")
+def kernel(workdir):
+    k = Kernel(workdir, file_size_limit=16 * MiB, process_limit=64)
+    yield k
+    k.close()
+
+
+def test_sandbox_is_available_here():
+    # CI installs bubblewrap (.ci/run): a missing sandbox must fail, not skip
+    sandbox.check_sandbox()
+
+
+def test_without_bwrap_the_grader_refuses(monkeypatch, tmp_path):
+    monkeypatch.setenv("PATH", str(tmp_path))
+    with pytest.raises(sandbox.SandboxUnavailable):
+        sandbox.check_sandbox()
+    overrides = sandbox.grading_overrides(sandbox=False)  # --no-sandbox still hardens
+    assert overrides["SandboxedExecute"] == {"sandbox": False}
+
+
+def test_runs_as_an_unprivileged_user(kernel):
+    status, out, _ = kernel.run("import os; print(os.getuid(), os.geteuid())")
+    assert status == "ok"
+    uid, euid = map(int, out.split())
+    assert uid != 0 and euid != 0
+
+
+def test_sees_course_package_but_not_the_rest_of_the_repository(kernel):
+    status, out, err = kernel.run(f"""
+        import os, sys, course.gradcheck
+        root = {str(ROOT)!r}
+        print(sorted(os.listdir(root)))
+        home = os.listdir("/root") if os.path.isdir("/root") else []
+        # only the way to the Python installation, when it lives under the home
+        print(os.path.exists(os.path.join(root, "source")),
+              all(sys.base_prefix.startswith(os.path.join("/root", entry)) for entry in home))
+    """)
+    assert status == "ok", err
+    listing, hidden = out.splitlines()
+    assert "course" in listing and "source" not in listing and "gradebook.db" not in listing
+    assert "release" not in listing and "tests" not in listing
+    assert hidden == "False True"
+
+
+def test_cannot_read_solutions_or_home(kernel):
+    target = next((ROOT / "source").glob("*/*.ipynb"))
+    status, _, err = kernel.run(f"open({str(target)!r}).read()")
+    assert status == "error" and "No such file or directory" in err
+
+
+def test_works_on_a_private_copy_of_its_folder(kernel, workdir):
+    status, out, err = kernel.run("""
+        import os
+        print(open("data.txt").read().strip())
+        open("written.txt", "w").write("x")
+        os.symlink("/etc/passwd", "link")
+        print(os.getcwd())
+    """)
+    assert status == "ok", err
+    assert out.splitlines() == ["the submission's own file", str(workdir.resolve())]
+    assert sorted(p.name for p in workdir.iterdir()) == ["data.txt"], "the sandbox wrote to the host folder"
+
+
+def test_python_environment_is_read_only(kernel):
+    status, _, err = kernel.run(f"open({str(ROOT / 'course' / 'planted.py')!r}, 'w')")
+    assert status == "error" and ("Read-only file system" in err or "Permission denied" in err)
+    assert not (ROOT / "course" / "planted.py").exists()
+
+
+def test_no_network(kernel):
+    server = socket.create_server(("127.0.0.1", 0))
+    port = server.getsockname()[1]
+    try:
+        status, _, err = kernel.run(f"""
+            import socket
+            socket.create_connection(("127.0.0.1", {port}), timeout=3)
+        """)
+    finally:
+        server.close()
+    assert status == "error" and "Connection refused" in err
+
+
+def test_memory_limit(kernel):
+    status, _, err = kernel.run("import numpy as np; np.ones(3 * 2**30, dtype=np.uint8)")
+    assert status == "error" and "MemoryError" in err
+    assert kernel.run("print(1 + 1)")[1].strip() == "2", "the kernel should survive a refused allocation"
+
+
+def test_file_size_limit(kernel):
+    status, _, err = kernel.run("open('/tmp/big', 'wb').write(b'x' * (32 * 2**20))")
+    assert status == "error" and "File too large" in err
+
+
+def test_process_limit_and_nothing_survives_the_kernel(tmp_path):
+    k = Kernel(tmp_path, process_limit=64)
+    try:
+        status, _, err = k.run("""
+            import subprocess
+            children = [subprocess.Popen(["sleep", "313.5"]) for _ in range(500)]
+        """)
+        assert status == "error" and "Resource temporarily unavailable" in err
+        status, out, _ = k.run("print(len([p for p in __import__('os').listdir('/proc') if p.isdigit()]))")
+        assert status == "ok" and int(out) <= 64, "more processes than the limit"
+    finally:
+        k.close()
+    for _ in range(50):
+        leftover = subprocess.run(["ps", "-eo", "args"], capture_output=True, text=True).stdout
+        if "sleep 313.5" not in leftover:
+            break
+        time.sleep(0.1)
+    assert "sleep 313.5" not in leftover, "processes of a submission outlived its kernel"
+
+
+def _wait_dead(k, seconds):
+    for _ in range(int(seconds * 10)):
+        if not k.alive():
+            return True
+        k.loop.run_until_complete(asyncio.sleep(0.1))
+    return False
+
+
+def test_os_exit_is_reported(tmp_path):
+    k = Kernel(tmp_path)
+    try:
+        k.kc.execute("import os; os._exit(3)")
+        assert _wait_dead(k, 10)
+        assert k.km.death_reason() == "the kernel exited with status 3 (os._exit, sys.exit in a thread, or a crash)"
+    finally:
+        k.close()
+
+
+def test_cpu_limit_stops_the_kernel(tmp_path):
+    k = Kernel(tmp_path, cpu_limit=2)
+    try:
+        k.kc.execute("while True: pass")
+        assert _wait_dead(k, 30), "the kernel outlived its CPU-time limit"
+        assert k.km.death_reason().startswith("CPU time limit exceeded")
+    finally:
+        k.close()
+
+
+def test_failure_reason_is_found_in_a_log():
+    log = f"[ERROR] ...\ncourse.grading.sandbox.SubmissionStopped: {sandbox.STOPPED} CPU time limit exceeded (600 s)\n"
+    assert sandbox.failure_reason(log) == "CPU time limit exceeded (600 s)"
+    assert sandbox.failure_reason("[INFO] fine") is None
+
+
+def test_scratch_folders_are_removed(tmp_path):
+    k = Kernel(tmp_path)
+    scratch = k.km._scratch
+    assert scratch.exists()
+    k.close()
+    assert not scratch.exists()
+    assert shutil.which("bwrap")
+    assert not any(p.name.startswith("course-kernel-") and p == scratch for p in scratch.parent.iterdir())
+    assert os.path.isdir(tmp_path)
