@@ -109,7 +109,7 @@ def postgres():
         connection.autocommit = True
         connection.cursor().execute("CREATE DATABASE gradebook")
         connection.close()
-        yield f"postgresql://grader@127.0.0.1:{port}/gradebook"
+        yield f"postgresql+psycopg2://grader@127.0.0.1:{port}/gradebook"
     finally:
         subprocess.run(_as_postgres([str(PG_BIN / "pg_ctl"), "-D", str(data), "-m", "immediate", "stop"]),
                        capture_output=True)

@@ -16,9 +16,10 @@ Files written by the coordinator, for ``python -m course report`` and for re-run
     student: ``{"assignment", "student", "kind", "reason", "score", "max_score", "status"}``.
     ``status`` is ``"failed"`` (nothing could be graded: the submission is recorded in the
     gradebook with every grade 0) or ``"graded"`` (graded, with a problem worth reviewing, e.g.
-    ``kind == "timeout"``: a cell was interrupted after the time limit). ``kind`` is one of
-    ``course.grading.worker.KINDS`` (missing, misnamed, malformed, kernel-died, timeout,
-    kernel-unresponsive, worker-died, error).
+    ``kind == "timeout"``: a cell was interrupted after the time limit, or ``"tampering"``: the
+    tamper guard zeroed a test). ``kind`` is a key of ``course.grading.worker.KINDS``: missing,
+    misnamed, malformed, kernel-died, memory-limit, cpu-limit, timeout, tampering,
+    kernel-unresponsive, worker-died, error; ``reason`` is a sentence for the instructor.
 ``autograded/grading_state.json``
     What was graded from which content: ``{"submissions": {"<assignment>/<student>":
     {"digest", "status", "kind", "reason", "score", "max_score", "seconds"}}, "assignments":
@@ -276,14 +277,14 @@ def grade(root=ROOT, assignments=None, students="*", workers=None, scheduler=Non
     log = log or (lambda message: print(message, file=sys.stderr))
     if sandbox:
         try:
-            merged = _merge({}, sandbox_module.grading_overrides(sandbox=True))
+            merged = sandbox_module.grading_overrides(sandbox=True)
         except sandbox_module.SandboxUnavailable as error:
             raise GradingError(f"cannot grade safely: {error}. Student code would run unconfined; "
                                "pass --no-sandbox to grade without a sandbox anyway.") from error
     else:
         log("\nWARNING: grading WITHOUT a sandbox (--no-sandbox): student code runs with your "
             "permissions and can read the solutions, the gradebook and the network.")
-        merged = {}
+        merged = sandbox_module.grading_overrides(sandbox=False)  # the tamper checks still apply
     merged = _merge(_merge(dict(WORKER_DEFAULTS), merged), overrides or {})
 
     names, work = _plan(root, assignments, students)

@@ -25,7 +25,10 @@ KINDS = {
     "misnamed": "notebook submitted under another name",
     "malformed": "the notebook file is not valid notebook JSON",
     "kernel-died": "the kernel died while running the notebook (crash, os._exit or out of memory)",
+    "memory-limit": "the submission used more memory than the sandbox allows",
+    "cpu-limit": "the submission used more CPU time than the sandbox allows",
     "timeout": "a cell ran longer than the time limit and was interrupted (infinite loop?)",
+    "tampering": "tampering detected (the submission rebound something the tests rely on); review it",
     "kernel-unresponsive": "the kernel stopped responding and could not be interrupted",
     "worker-died": "the grading worker process died while grading this submission",
     "error": "nbgrader could not grade the submission",
@@ -35,7 +38,42 @@ _local = threading.local()  # one nbgrader API per worker thread (dask workers m
 DB_RETRIES = 8
 
 
+def _reuse_gradebook_engines():
+    """In this worker, one SQLAlchemy engine per (database URL, course) for every ``Gradebook``.
+
+    nbgrader opens the gradebook about ten times per submission, and each ``Gradebook()`` makes a
+    new engine, inspects the schema, runs ``create_all`` and checks the course row (tens of ms of
+    CPU each). The coordinator has created the schema already; the first ``Gradebook`` of a
+    worker still runs nbgrader's full set-up, later ones reuse its engine and connection pool.
+    """
+    from nbgrader import api as nbgrader_api_module
+    from sqlalchemy.orm import scoped_session, sessionmaker
+
+    cls = nbgrader_api_module.Gradebook
+    if getattr(cls, "_course_engines", None) is not None:
+        return
+    original_init, engines, lock = cls.__init__, {}, threading.Lock()
+
+    def __init__(self, db_url, course_id="default_course", authenticator=None):
+        with lock:
+            engine = engines.get((db_url, course_id))
+            if engine is None:
+                original_init(self, db_url, course_id, authenticator)
+                engines[db_url, course_id] = self.engine
+                return
+        self.engine = engine
+        self.db = scoped_session(sessionmaker(autoflush=True, bind=engine, future=True))
+        self.course_id = course_id
+        self.authenticator = authenticator
+
+    def close(self):
+        self.db.remove()  # the engine and its pool stay for the next Gradebook of this worker
+
+    cls.__init__, cls.close, cls._course_engines = __init__, close, engines
+
+
 def _api(root, overrides):
+    _reuse_gradebook_engines()
     key = (str(root), json.dumps(overrides, sort_keys=True))
     cache = getattr(_local, "apis", None)
     if cache is None:
@@ -58,8 +96,23 @@ def _locked(text):
             or "deadlock detected" in text or "database table is locked" in text)
 
 
+def _sandbox_reason(log):
+    try:
+        from .sandbox import failure_reason
+    except ImportError:
+        return None
+    return failure_reason(log)
+
+
 def _classify(log):
     """The kind of failure from nbgrader's captured log and traceback."""
+    stopped = _sandbox_reason(log)
+    if stopped:
+        if "memory limit" in stopped:
+            return "memory-limit"
+        if "CPU time limit" in stopped:
+            return "cpu-limit"
+        return "kernel-died"
     if "DeadKernelError" in log or "Kernel died" in log:
         return "kernel-died"
     if "UnresponsiveKernelError" in log or "kernel became unresponsive" in log:
@@ -144,22 +197,31 @@ def _scores(api, assignment, student):
     return _with_retries(read)
 
 
-def _timed_out_cells(api, assignment, student, notebooks):
-    """Names of cells whose execution hit the time limit, from the autograded notebooks."""
+def _flagged_cells(api, assignment, student, notebooks):
+    """{"timeout": [cells], "tampering": [cells]} from the errors in the autograded notebooks."""
     import nbformat
 
     folder = Path(api.coursedir.format_path(api.coursedir.autograded_directory, student, assignment))
-    cells = []
+    found = {"timeout": [], "tampering": []}
     for name in notebooks:
         path = folder / name
         if not path.exists():
             continue
         nb = nbformat.read(path, as_version=4)
         for index, cell in enumerate(nb.cells):
+            label = cell.metadata.get("nbgrader", {}).get("grade_id") or f"cell {index + 1}"
             for output in cell.get("outputs", []):
-                if output.get("output_type") == "error" and output.get("ename") == "CellTimeoutError":
-                    cells.append(cell.metadata.get("nbgrader", {}).get("grade_id") or f"cell {index + 1}")
-    return cells
+                if output.get("output_type") != "error":
+                    continue
+                if output.get("ename") == "CellTimeoutError":
+                    kind = "timeout"
+                elif "tampering detected" in str(output.get("evalue", "")):
+                    kind = "tampering"
+                else:
+                    continue
+                if label not in found[kind]:
+                    found[kind].append(label)
+    return found
 
 
 def grade_one(task):
@@ -184,14 +246,18 @@ def grade_one(task):
         if outcome["success"]:
             result["status"] = "graded"
             result["score"], result["max_score"] = _scores(api, assignment, student)
-            timed_out = _timed_out_cells(api, assignment, student, task["notebooks"])
-            if timed_out:
-                result["kind"] = "timeout"
-                result["reason"] = f"{KINDS['timeout']}: {', '.join(timed_out)}"
+            flagged = _flagged_cells(api, assignment, student, task["notebooks"])
+            for kind in ("tampering", "timeout"):  # tampering first: it needs a human to look
+                if flagged[kind]:
+                    result["kind"] = kind
+                    result["reason"] = "; ".join(f"{KINDS[k]}: {', '.join(flagged[k])}"
+                                                 for k in ("tampering", "timeout") if flagged[k])
+                    break
             result["seconds"] = time.perf_counter() - start
             return result
         kind = _classify(log)
-        problem = kind, f"{KINDS[kind]}: {_last_error_line(log)}" if kind == "error" else KINDS[kind]
+        detail = _sandbox_reason(log) or (_last_error_line(log) if kind == "error" else None)
+        problem = kind, f"{KINDS[kind]}: {detail}" if detail else KINDS[kind]
     result["status"] = "failed"
     result["kind"], result["reason"] = problem
     result["score"], result["max_score"] = _record_zero(api, assignment, student)
