@@ -1,0 +1,178 @@
+"""The student's experience in JupyterLab, in a real browser (Debian's Chromium via Playwright).
+
+For every released notebook (discovered from release/, paired with its source/ solutions):
+
+* unsolved, as released: Run All (carrying on below each failing exercise, as a student does)
+  runs every cell outside the exercises without an error, and every test cell fails;
+* solved (the released notebook with the source solutions in its exercise cells): Run All runs
+  every cell without an error or a line on stderr; every slider and drop-down of every explorer,
+  moved with real key presses / a real selection, changes the rendered figure's pixels;
+* nbgrader's Validate button reports success on the solved notebook and lists the failing test
+  cells of the unsolved one.
+
+Screenshots of each notebook and of each explorer before and after a move are saved under
+artifacts/browser/ (ignored by git) for a person to look at.
+"""
+import re
+import time
+
+import pytest
+
+from labdriver import TIMINGS, changed_pixels, discover_notebooks, stable_screenshot, timed
+
+NOTEBOOKS = discover_notebooks()
+
+
+def test_notebooks_found():
+    assert NOTEBOOKS, "no released notebook with a source notebook was found"
+
+
+@pytest.fixture(params=NOTEBOOKS, ids=lambda nb: nb.id)
+def notebook(request):
+    return request.param
+
+
+def _describe(notebook, errors):
+    return "\n\n".join(f"{notebook.label(i)}:\n{text[-1500:]}" for i, text in sorted(errors.items()))
+
+
+def test_released_notebook_runs(tabs, notebook, artifacts):
+    tab = tabs.ran("release", notebook)
+    for view in tab.explorers():       # what an explorer shows before its exercises are solved
+        view.screenshot(path=str(artifacts / f"{notebook.assignment}-release-cell{tab.cell_of(view)}.png"))
+    assert tab.unexecuted() == [], f"cells that never ran: {tab.unexecuted()}"
+    errors = tab.errors()
+    outside = {i: t for i, t in errors.items() if notebook.role(i) is None}
+    assert not outside, ("cells outside the exercises fail (or write to stderr) on the released "
+                         "notebook:\n" + _describe(notebook, outside))
+    passing = [notebook.label(i) for i in notebook.code_indices("test") if i not in errors]
+    assert not passing, f"test cells that pass on the unsolved notebook (free points): {passing}"
+
+
+def test_solved_notebook_runs(tabs, notebook, artifacts):
+    tab = tabs.ran("solved", notebook)
+    assert tab.unexecuted() == [], (
+        f"Run All stopped: cells {tab.unexecuted()} never ran\n" + _describe(notebook, tab.errors()))
+    errors = tab.errors()
+    assert not errors, "cells of the solved notebook fail or write to stderr:\n" + _describe(notebook, errors)
+    with timed(f"screenshot {tab.path}"):
+        tab.screenshot(artifacts / f"{notebook.assignment}-solved.png")
+
+
+def _canvases(view):
+    canvases = view.locator(".jupyter-matplotlib-canvas-div")
+    return [canvases.nth(i) for i in range(canvases.count())]
+
+
+def _wait_for_change(canvases, before, timeout=30):
+    """Screenshots of ``canvases`` once they differ from ``before`` and have settled."""
+    deadline = time.monotonic() + timeout
+    while True:
+        now = [c.screenshot(animations="disabled") for c in canvases]
+        if now != before or time.monotonic() > deadline:
+            break
+        time.sleep(0.2)
+    if now == before:
+        return now
+    return [stable_screenshot(c) for c in canvases]
+
+
+def _move_slider(slider, tab):
+    """Focus the slider's handle and press arrow keys until its readout changes."""
+    handle = slider.locator(".noUi-handle").first
+    readout = slider.locator(".widget-readout").first
+    start = readout.inner_text()
+    for key in ("ArrowRight", "ArrowLeft"):
+        handle.focus()
+        for _ in range(8):
+            tab.page.keyboard.press(key)
+        try:
+            tab.page.wait_for_function("([el, start]) => el.innerText !== start",
+                                       arg=[readout.element_handle(), start], timeout=5_000)
+            return f"{start} -> {readout.inner_text()} ({key} x 8)"
+        except Exception:
+            continue
+    raise AssertionError(f"the slider's readout stayed at {start} under ArrowRight and ArrowLeft")
+
+
+def _pick_option(dropdown):
+    select = dropdown.locator("select").first
+    options = select.locator("option").all_inner_texts()
+    current = select.evaluate("el => el.selectedIndex")     # -1: nothing selected
+    target = len(options) - 1 if current != len(options) - 1 else 0
+    select.focus()
+    select.select_option(index=target)
+    was = options[current] if current >= 0 else "(none)"
+    return f"{was!r} -> {options[target]!r}"
+
+
+def _controls(view):
+    """(kind, label, locator) of the sliders and drop-downs in an explorer, in page order."""
+    found = []
+    boxes = view.locator(".widget-slider, .widget-dropdown")
+    for i in range(boxes.count()):
+        box = boxes.nth(i)
+        kind = "slider" if "widget-slider" in (box.get_attribute("class") or "") else "dropdown"
+        label = box.locator(".widget-label").first.inner_text().strip() or f"{kind} {i}"
+        found.append((kind, label, box))
+    return found
+
+
+def test_explorers_respond(tabs, notebook, artifacts):
+    tab = tabs.ran("solved", notebook)
+    views = tab.explorers()
+    explorer_cells = [i for i, c in enumerate(notebook.cells)
+                      if c.cell_type == "code" and re.search(r"\w+_explorer\(", c.source)
+                      and not notebook.role(i)]
+    assert len(views) >= len(explorer_cells), (
+        f"the notebook calls explorers in cells {explorer_cells}, the page shows {len(views)} explorers")
+    failures, moved = [], []
+    started = time.monotonic()
+    for number, view in enumerate(views):
+        cell = tab.cell_of(view)
+        view.scroll_into_view_if_needed()
+        canvases = _canvases(view)
+        controls = _controls(view)
+        assert canvases and controls, f"explorer in cell {cell}: no figure or no control"
+        for kind, label, box in controls:
+            before = [stable_screenshot(c) for c in canvases]
+            how = _move_slider(box, tab) if kind == "slider" else _pick_option(box)
+            after = _wait_for_change(canvases, before)
+            name = re.sub(r"\W+", "_", f"{notebook.assignment}-cell{cell}-{label}").strip("_")
+            for k, (b, a) in enumerate(zip(before, after)):
+                (artifacts / f"{name}-{k}-before.png").write_bytes(b)
+                (artifacts / f"{name}-{k}-after.png").write_bytes(a)
+            changed = sum(changed_pixels(b, a) for b, a in zip(before, after))
+            moved.append(f"cell {cell} {kind} {label!r}: {how}: {changed} pixels changed")
+            if not changed:
+                failures.append(moved[-1])
+        view.screenshot(path=str(artifacts / f"{notebook.assignment}-explorer{number}-cell{cell}.png"))
+    TIMINGS.append((f"move {len(moved)} controls of {tab.path}", time.monotonic() - started))
+    assert not failures, "controls that did not change the figure:\n" + "\n".join(failures)
+    print("\n".join(moved))
+
+
+def _test_sources(notebook):
+    return [notebook.cells[i].source.strip().splitlines()[0] for i in notebook.code_indices("test")]
+
+
+def test_validate_solved(tabs, notebook):
+    tab = tabs.ran("solved", notebook)
+    with timed(f"validate {tab.path}"):
+        classes, text = tab.validate()
+    assert "validation-success" in classes and "Success! Your notebook passes all the tests." in text, (
+        f"Validate on the solved notebook says:\n{text[:3000]}")
+
+
+def test_validate_unsolved(tabs, notebook):
+    tab = tabs.ran("release", notebook)
+    with timed(f"validate {tab.path}"):
+        classes, text = tab.validate()
+    assert "validation-failed" in classes, f"Validate on the unsolved notebook says:\n{text[:3000]}"
+    failed = text.count("The following cell failed:")
+    tests = notebook.code_indices("test")
+    assert failed == len(tests), (
+        f"Validate lists {failed} failing cells, the notebook has {len(tests)} test cells:\n{text[:3000]}")
+    missing = [line for line in _test_sources(notebook) if line.strip() not in text]
+    assert not missing, f"failing test cells not shown by Validate: {missing}"
+    assert "NotImplementedError" in text
