@@ -299,7 +299,10 @@ def grade(root=ROOT, assignments=None, students="*", workers=None, scheduler=Non
                                  state["assignments"].get(assignment, {}).get("digest", "")).encode()
                                 ).hexdigest()
         previous = state["submissions"].get(f"{assignment}/{student}", {})
-        if (not force and previous.get("digest") == digest and (assignment, student) in graded_in_db):
+        # unchanged since it was graded (or failed for a reason of its own): nothing to do;
+        # a submission that met an error of the grader itself is tried again
+        if (not force and previous.get("digest") == digest and previous.get("kind") != "error"
+                and (assignment, student) in graded_in_db):
             skipped += 1
             continue
         tasks.append({"root": str(root), "assignment": assignment, "student": student,
@@ -379,8 +382,6 @@ def _run(tasks, workers, scheduler, state, root, summary, progress, worker_modul
                         suspects.append(task)
                     continue
                 except Exception as error:  # dask: KilledWorker after repeated worker deaths, ...
-                    if local:
-                        raise
                     _record(_worker_died(task, error), state, root, summary, bar)
                     continue
                 _record(result, state, root, summary, bar)
@@ -404,11 +405,13 @@ def _run(tasks, workers, scheduler, state, root, summary, progress, worker_modul
 
 
 def _worker_died(task, error=None):
+    """The result of a submission whose worker did not return one (died, or raised)."""
     from .worker import KINDS
 
-    reason = KINDS["worker-died"] + (f": {type(error).__name__}: {error}" if error else "")
+    kind = "worker-died" if error is None or type(error).__name__ == "KilledWorker" else "error"
+    reason = KINDS[kind] + (f": {type(error).__name__}: {error}" if error else "")
     return {"assignment": task["assignment"], "student": task["student"], "digest": task["digest"],
-            "status": "failed", "kind": "worker-died", "reason": reason[:500], "score": 0.0,
+            "status": "failed", "kind": kind, "reason": reason[:500], "score": 0.0,
             "max_score": None, "seconds": None}
 
 
