@@ -16,6 +16,7 @@ define ``timestamp``; it is matched against the path relative to the top of the 
 submission already exists (kept unless ``--force``). macOS resource forks (``__MACOSX/``) and
 hidden files are ignored.
 """
+import argparse
 import logging
 import os
 import re
@@ -164,12 +165,14 @@ def collect(path, root=ROOT, regex=None, assignments=None, force=False):
 
 
 def add_arguments(parser):
+    parser.description = __doc__
+    parser.formatter_class = argparse.RawDescriptionHelpFormatter
     parser.add_argument("path", type=Path, help="a folder or a .zip downloaded from the LMS")
-    parser.add_argument("--regex", help="named-group pattern with student_id and file_id (see above)")
-    parser.add_argument("--assignment", action="append", dest="assignments",
+    parser.add_argument("--regex", metavar="PATTERN", help="named-group pattern with student_id and file_id (see above)")
+    parser.add_argument("--assignment", action="append", dest="assignments", metavar="NAME",
                         help="only this assignment (repeatable; default: every assignment)")
     parser.add_argument("--force", action="store_true", help="replace existing submissions")
-    parser.add_argument("--root", type=Path, default=ROOT, help="course root (default: this repository)")
+    parser.add_argument("--root", type=Path, default=ROOT, metavar="DIR", help="course root (default: this repository)")
 
 
 def run(args):

@@ -15,6 +15,7 @@ traceback, hidden lines included. Here the feedback pipeline runs ``HideHiddenTe
 
 Solution cells keep their outputs and tracebacks: that is the student's own code.
 """
+import argparse
 import sys
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
@@ -25,6 +26,7 @@ from traitlets import Bool, Unicode
 from .nbapi import ROOT, nbgrader_api
 
 PLACEHOLDER = "# ... hidden tests ran here; their code is not shown"
+REDACTED = "[a line of hidden test code: not shown]"
 BEGIN = "BEGIN HIDDEN TESTS"
 END = "END HIDDEN TESTS"
 
@@ -57,6 +59,40 @@ class HideHiddenTests(Preprocessor):
     begin_test_delimeter = Unicode(BEGIN).tag(config=True)
     end_test_delimeter = Unicode(END).tag(config=True)
     placeholder = Unicode(PLACEHOLDER).tag(config=True)
+
+    def preprocess(self, nb, resources):
+        # Student code can read any executed test cell's source (IPython keeps it in linecache)
+        # and print it or put it in an exception message, in any later cell: every output of
+        # every cell is redacted against all hidden lines of the notebook.
+        self._secrets = set()
+        for cell in nb.cells:
+            if is_test_cell(cell):
+                hidden = split_hidden(cell.source, self.begin_test_delimeter, self.end_test_delimeter)[1]
+                self._secrets.update(line.strip() for line in hidden
+                                     if len(line.strip()) >= 8 and BEGIN not in line and END not in line)
+        nb, resources = super().preprocess(nb, resources)
+        for cell in nb.cells:
+            if cell.cell_type == "code":
+                for output in cell.get("outputs", []):
+                    self._redact(output)
+        return nb, resources
+
+    def _redact_text(self, text):
+        if not isinstance(text, str) or not self._secrets:
+            return text
+        return "\n".join(REDACTED if any(s in line for s in self._secrets) else line
+                         for line in text.split("\n"))
+
+    def _redact(self, output):
+        if output.output_type == "error":
+            output.evalue = self._redact_text(output.get("evalue", ""))
+            output.traceback = [self._redact_text(line) for line in output.get("traceback", [])]
+        elif output.output_type == "stream":
+            output.text = self._redact_text(output.text)
+        elif "data" in output:
+            for mime in ("text/plain", "text/html", "text/markdown", "text/latex"):
+                if mime in output.data:
+                    output.data[mime] = self._redact_text(output.data[mime])
 
     def preprocess_cell(self, cell, resources, index):
         if not is_test_cell(cell):
@@ -121,9 +157,11 @@ def generate(root=ROOT, assignments=None, workers=1):
 
 
 def add_arguments(parser):
+    parser.description = __doc__
+    parser.formatter_class = argparse.RawDescriptionHelpFormatter
     parser.add_argument("assignments", nargs="*", help="assignment names (default: every graded one)")
-    parser.add_argument("--workers", type=int, default=1, help="processes that render feedback (default: 1)")
-    parser.add_argument("--root", type=Path, default=ROOT, help="course root (default: this repository)")
+    parser.add_argument("--workers", type=int, default=1, metavar="N", help="processes that render feedback (default: 1)")
+    parser.add_argument("--root", type=Path, default=ROOT, metavar="DIR", help="course root (default: this repository)")
 
 
 def run(args):

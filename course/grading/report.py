@@ -12,6 +12,7 @@ gradebook:
 - the submissions in which a test reported "tampering detected" (the grader's tamper checks),
   found in the error outputs of the autograded notebooks.
 """
+import argparse
 import html
 import json
 import statistics
@@ -247,8 +248,10 @@ def build_report(root=ROOT, out=None):
 
 
 def add_arguments(parser):
-    parser.add_argument("--root", type=Path, default=ROOT, help="course root (default: this repository)")
-    parser.add_argument("--out", type=Path, default=None, help="output folder (default: reports/ at the course root)")
+    parser.description = __doc__
+    parser.formatter_class = argparse.RawDescriptionHelpFormatter
+    parser.add_argument("--root", type=Path, default=ROOT, metavar="DIR", help="course root (default: this repository)")
+    parser.add_argument("--out", type=Path, default=None, metavar="DIR", help="output folder (default: reports/ at the course root)")
 
 
 def run(args):
