@@ -164,11 +164,12 @@ def main():
     with tempfile.TemporaryDirectory(prefix="bench-grading-") as tmp:
         course = make_course(Path(tmp) / "course", args.students)
         n = len(submissions(course))
-        print(f"demo class: {args.students} students x {len(assignments)} assignments = {n} submissions")
+        print(f"demo class: {args.students} students x {len(assignments)} assignments = {n} submissions",
+              flush=True)
 
         serial = plain_nbgrader(course)
         reference = totals(course)
-        print(f"plain nbgrader autograde, serial: {serial:7.1f} s  {serial / n:6.2f} s/notebook")
+        print(f"plain nbgrader autograde, serial: {serial:7.1f} s  {serial / n:6.2f} s/notebook", flush=True)
 
         modes = [("--no-sandbox", False)] + ([("sandbox", True)] if sandbox else [])
         figures = {}
@@ -182,6 +183,7 @@ def main():
                   f" wall, {result['task_seconds'] / n:5.2f} worker-s/notebook; graded {result['graded']},"
                   f" failed {result['failed']}, flagged {result['flagged']}; scores "
                   + ("identical" if not differ else f"DIFFER for {len(differ)}: {differ[:5]}"))
+            print(f"  speedup over serial nbgrader ({label}): {serial / result['seconds']:.2f}", flush=True)
 
         bare, executed = bare_nbclient(course)
         print(f"bare nbclient execution, serial: {bare:6.2f} s/notebook ({executed} notebooks)")
@@ -191,7 +193,7 @@ def main():
                   f" = {per / bare:4.2f} x bare execution")
 
     print("scale (course grade --no-sandbox, fresh gradebook each):")
-    for size in [int(s) for s in args.scales.split(",")]:
+    for size in [int(s) for s in args.scales.split(",") if s.strip()]:
         students = max(1, round(size / len(assignments)))
         with tempfile.TemporaryDirectory(prefix="bench-scale-") as tmp:
             course = make_course(Path(tmp) / "course", students, seed=1)

@@ -288,6 +288,7 @@ def grade(root=ROOT, assignments=None, students="*", workers=None, scheduler=Non
     merged = _merge(_merge(dict(WORKER_DEFAULTS), merged), overrides or {})
 
     names, work = _plan(root, assignments, students)
+    _compile_course_package()
     state = _load_state(root)
     graded_in_db, db_url = _prepare_gradebook(root, merged, names, {s for _, s in work}, state, force)
     worker_overrides = _merge(merged, {"CourseDirectory": {"db_url": _worker_db_url(db_url)}})
@@ -317,6 +318,17 @@ def grade(root=ROOT, assignments=None, students="*", workers=None, scheduler=Non
     summary["failures"] = read_failures(root)
     summary["seconds"] = time.perf_counter() - started
     return summary
+
+
+def _compile_course_package():
+    """Byte-compile course/ once, so that kernels (which may see it read-only, in the sandbox)
+    do not compile it again for every notebook."""
+    import compileall
+
+    try:
+        compileall.compile_dir(str(Path(__file__).resolve().parents[1]), quiet=2)
+    except OSError:
+        pass
 
 
 def _merge(base, extra):
