@@ -225,6 +225,7 @@ def relu_prime(z):
     code = "".join(linecache.getlines(frame.f_code.co_filename)) if frame else ""
     for line in code.splitlines():
         print(line)
+        print("LEAK", line)
     raise ValueError("the test code: " + code)
 '''
 
@@ -263,7 +264,11 @@ def feedback(tmp_path_factory):
 @pytest.mark.parametrize("student", ["honest", "blank", "spy"])
 def test_feedback_shows_no_hidden_test_code(feedback, student):
     text = feedback[student]
-    hidden = [line for line in _secrets("hidden test") if len(line) > 12]
+    # a hidden line that is part of a line students see anyway (`rtol=1e-6)`) proves nothing
+    public = "\n".join(cell.source for path in ROOT.glob(f"release/{ASSIGNMENTS[0]}/*.ipynb")
+                       for cell in nbformat.read(path, as_version=4).cells)
+    hidden = [line for line in _secrets("hidden test") if len(line) > 12 and line not in public]
+    assert hidden
     shown = [line for line in hidden if line in text]
     assert not shown, f"feedback of {student} shows hidden test code: {shown[:3]}"
 

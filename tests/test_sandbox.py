@@ -7,7 +7,6 @@ import asyncio
 import os
 import shutil
 import socket
-import subprocess
 import textwrap
 import time
 
@@ -15,6 +14,19 @@ import pytest
 
 from course.grading import sandbox
 from course.grading.nbapi import ROOT
+
+def _command_lines():
+    """The command line of every process on the machine, one per line (what `ps -eo args` shows)."""
+    lines = []
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/cmdline", "rb") as f:
+                    lines.append(f.read().replace(b"\0", b" ").decode(errors="replace").strip())
+            except OSError:
+                continue
+    return "\n".join(lines)
+
 
 MiB = 1 << 20
 
@@ -167,7 +179,7 @@ def test_process_limit_and_nothing_survives_the_kernel(tmp_path):
     finally:
         k.close()
     for _ in range(50):
-        leftover = subprocess.run(["ps", "-eo", "args"], capture_output=True, text=True).stdout
+        leftover = _command_lines()
         if "sleep 313.5" not in leftover:
             break
         time.sleep(0.1)
@@ -217,3 +229,21 @@ def test_scratch_folders_are_removed(tmp_path):
     assert shutil.which("bwrap")
     assert not any(p.name.startswith("course-kernel-") and p == scratch for p in scratch.parent.iterdir())
     assert os.path.isdir(tmp_path)
+
+
+def test_memory_of_all_processes_together(tmp_path):
+    """RLIMIT_AS bounds each process; a cgroup bounds the submission's processes together."""
+    if not sandbox._own_cgroups(("memory",)):
+        pytest.skip("no writable cgroup-v1 memory controller here: only the per-process limit applies")
+    k = Kernel(tmp_path, memory_limit=1 << 30)
+    try:
+        status, out, err = k.run("""
+            import subprocess, sys
+            code = "import time; data = b'x' * (600 * 2**20); time.sleep(3)"
+            children = [subprocess.Popen([sys.executable, "-c", code]) for _ in range(3)]
+            print([child.wait() for child in children])
+        """)
+        killed = status == "ok" and "-9" in out
+        assert killed or not k.alive(), (status, out, err)
+    finally:
+        k.close()

@@ -29,13 +29,14 @@ import json
 import os
 import random
 import re
+import shlex
 import shutil
 import signal
-import stat
 import subprocess
 import sys
 import sysconfig
 import tempfile
+import time
 from functools import lru_cache
 from pathlib import Path
 
@@ -192,6 +193,91 @@ def _fresh_uid():
     return random.SystemRandom().randrange(200_000, 2_000_000_000)
 
 
+# ---------------------------------------------------------------- cgroups (when the host allows)
+
+def _own_cgroups(controllers=("memory", "pids")):
+    """{controller: folder of this process's cgroup} for the cgroup-v1 controllers we may
+    create children in (root, a writable hierarchy). Empty when there are none (cgroup v2
+    only, a read-only /sys/fs/cgroup in a container): the rlimits still apply."""
+    found = {}
+    try:
+        with open("/proc/self/cgroup") as f:
+            lines = f.read().splitlines()
+    except OSError:
+        return found
+    for line in lines:
+        _, names, path = line.split(":", 2)
+        for controller in names.split(","):
+            if controller in controllers:
+                folder = Path("/sys/fs/cgroup") / controller / path.lstrip("/")
+                if folder.is_dir() and os.access(folder, os.W_OK):
+                    found[controller] = folder
+    return found
+
+
+class _Cgroups:
+    """A child cgroup per kernel: memory (all its processes together) and process count."""
+
+    def __init__(self, name, memory_limit, process_limit):
+        self.folders = {}
+        for controller, parent in _own_cgroups().items():
+            folder = parent / name
+            try:
+                folder.mkdir()
+                if controller == "memory" and memory_limit > 0:
+                    (folder / "memory.limit_in_bytes").write_text(str(memory_limit))
+                    swap = folder / "memory.memsw.limit_in_bytes"
+                    if swap.exists():
+                        swap.write_text(str(memory_limit))
+                elif controller == "pids" and process_limit > 0:
+                    (folder / "pids.max").write_text(str(process_limit))
+            except OSError:
+                _rmdir(folder)
+                continue
+            self.folders[controller] = folder
+
+    def wrap(self, cmd):
+        """``cmd`` started from inside the cgroups (a shell writes its pid, then execs)."""
+        if not self.folders:
+            return cmd
+        script = " && ".join(f"echo $$ > {shlex.quote(str(folder / 'cgroup.procs'))}"
+                             for folder in self.folders.values()) + ' && exec "$@"'
+        return ["/bin/sh", "-c", script, "sandbox"] + list(cmd)
+
+    def out_of_memory(self):
+        folder = self.folders.get("memory")
+        if folder is None:
+            return False
+        try:
+            control = (folder / "memory.oom_control").read_text()
+            if re.search(r"^oom_kill [1-9]", control, re.M):
+                return True
+            return int((folder / "memory.failcnt").read_text()) > 0 and "under_oom 1" in control
+        except (OSError, ValueError):
+            return False
+
+    def remove(self):
+        for folder in self.folders.values():
+            _rmdir(folder)
+        self.folders = {}
+
+
+def _rmdir(folder):
+    for _ in range(50):
+        try:
+            folder.rmdir()
+            return
+        except FileNotFoundError:
+            return
+        except OSError:
+            try:  # processes still leaving: kill what is left, wait a little
+                for pid in (folder / "cgroup.procs").read_text().split():
+                    os.kill(int(pid), signal.SIGKILL)
+            except (OSError, ValueError):
+                pass
+            time.sleep(0.05)
+
+
 # ---------------------------------------------------------------- the kernel manager
 
 _ENV_KEEP = ("LANG", "LC_ALL", "LC_CTYPE", "TZ", "NBGRADER_EXECUTION", "MPLBACKEND",
@@ -217,9 +303,13 @@ class SandboxKernelManager(AsyncKernelManager):
     tmp_size = Integer(256 * MiB, help="size of the sandbox's private /tmp, bytes").tag(config=True)
     scratch_parent = Unicode("", help="where scratch folders go (default: the system temp dir)").tag(config=True)
 
+    use_cgroups = Bool(True, help="also limit memory and processes with cgroups (v1) where possible").tag(config=True)
+
     _scratch = None
     _uid = None
     _log_file = None
+    _cgroups = None
+    _oom = False
 
     def _limits(self):
         return {"as": self.memory_limit, "cpu": self.cpu_limit, "nproc": self.process_limit,
@@ -270,6 +360,9 @@ class SandboxKernelManager(AsyncKernelManager):
             kernel_cmd = list(kernel_cmd) + ["--IPKernelApp.parent_handle=0"]
         cmd = bwrap_command(kernel_cmd, scratch=self._scratch / "conn", workdir=work, uid=self._uid,
                             tmp_size=self.tmp_size, limits=self._limits(), env=env)
+        if self.use_cgroups:
+            self._cgroups = _Cgroups(self._scratch.name, self.memory_limit, self.process_limit)
+            cmd = self._cgroups.wrap(cmd)
         return cmd, kw
 
     def write_connection_file(self, **kwargs):
@@ -299,6 +392,8 @@ class SandboxKernelManager(AsyncKernelManager):
                 self._last_log = f.read().decode("utf-8", "replace")
         if self.provisioner is not None and getattr(self.provisioner, "process", None) is not None:
             self._last_code = self.provisioner.process.poll()
+        if self._cgroups is not None and self._cgroups.out_of_memory():
+            self._oom = True
         return self._last_log
 
     def _cleanup_scratch(self):
@@ -307,12 +402,18 @@ class SandboxKernelManager(AsyncKernelManager):
             self._log_file = None
         if self._scratch is not None:
             self._read_log()
+        if self._cgroups is not None:
+            self._cgroups.remove()
+            self._cgroups = None
+        if self._scratch is not None:
             shutil.rmtree(self._scratch, ignore_errors=True)
             self._scratch = None
 
     def death_reason(self):
         """Why the kernel is gone, in words, from its exit status and the tail of its log."""
         tail = self._read_log()
+        if self._oom:
+            tail += "\nMemoryError (cgroup memory limit)"
         return describe_exit(self._last_code, tail, self._limits())
 
 
