@@ -15,6 +15,7 @@ import nbformat
 import pytest
 
 from course.grading.nbapi import ROOT, nbgrader_api
+from course.grading.sandbox import failure_reason
 from nbgrade import notebook_name, replace_solution, source_notebook
 
 def _command_lines():
@@ -97,6 +98,8 @@ def _class(root, port):
     return {
         "honest": honest,
         "infinite_loop": _relu("    while True:\n        pass\n"),
+        "stubborn_loop": _relu("    while True:\n        try:\n            while True:\n                pass\n"
+                               "        except KeyboardInterrupt:\n            pass\n"),
         "os_exit": _plus("relu_prime", "import os\nos._exit(1)"),
         "sys_exit": _relu("    import sys\n    sys.exit()\n"),
         "million_lines": _plus("relu_prime", "for _i in range(10**6):\n    print(_i)"),
@@ -188,8 +191,10 @@ def graded(tmp_path_factory):
             nb = gb.find_submission(ASSIGNMENT, student).notebooks[0]
             results[student] = {"scores": {g.name: (g.score, g.max_score) for g in nb.grades}}
     failures = {f["student"]: f for f in summary["failures"]}
+    logs = {r["student"]: r.get("log", "") for r in summary["results"]}
     for student in students:
         results[student]["failure"] = failures.get(student)
+        results[student]["sandbox_reason"] = failure_reason(logs.get(student))
         path = root / "autograded" / student / ASSIGNMENT / name
         errors = {}
         if path.exists():
@@ -250,6 +255,12 @@ def test_infinite_loop_is_interrupted(graded):
     _only_lost(graded, "infinite_loop", ["test_relu_prime"])
     failure = graded["students"]["infinite_loop"]["failure"]
     assert failure and failure["kind"] == "timeout" and "test_relu_prime" in failure["reason"]
+
+
+def test_loop_that_ignores_interrupts_stops_the_submission(graded):
+    _failed(graded, "stubborn_loop", "error")
+    # the sandbox's reason, in nbgrader's log of the submission
+    assert "did not stop when interrupted" in graded["students"]["stubborn_loop"]["sandbox_reason"]
 
 
 def test_os_exit_stops_only_that_submission(graded):

@@ -41,7 +41,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from jupyter_client.manager import AsyncKernelManager
-from nbclient.exceptions import DeadKernelError
+from nbclient.exceptions import CellTimeoutError, DeadKernelError
 from nbgrader.preprocessors import Execute
 from traitlets import Bool, Integer, Unicode
 
@@ -496,6 +496,12 @@ class SandboxedExecute(Execute):
         self._truncated = set()
         try:
             return super().preprocess(nb, resources, km=km)
+        except CellTimeoutError as error:
+            # nbclient interrupted the cell at the time limit, but the kernel stayed busy
+            reason = (f"a cell ran past the time limit ({self.timeout} s) and did not stop when "
+                      "interrupted (an infinite loop that catches KeyboardInterrupt?)")
+            self.log.error("%s %s", STOPPED, reason)
+            raise SubmissionStopped(f"{STOPPED} {reason}") from error
         except (DeadKernelError, RuntimeError) as error:
             if isinstance(error, SubmissionStopped) or not (
                     isinstance(error, DeadKernelError) or "Kernel died" in str(error)):
