@@ -6,6 +6,7 @@ error and, when the numbers reveal it, the likely cause (a factor 2, a sign flip
 transposed shape, a zero gradient).
 
 Relative error is ``|a - b| / max(eps, |a| + |b|)``, entrywise; the largest entry counts.
+Checks return nothing: nbgrader reads a number a test cell displays as its partial score.
 Checks forgive entries whose absolute difference is below ``atol``: where the true gradient is
 zero, the central difference itself is only accurate to about ``h**2``.
 """
@@ -151,7 +152,6 @@ def check_gradient(f, x, analytic, *, h=1e-5, tol=1e-6, atol=1e-8, what="gradien
         _fail(what, f"wrong at index {idx}: yours {a:.6g}, numerical {n:.6g}; "
                     f"max relative error {err:.2e} (allowed {tol:.0e})",
               likely_cause(analytic, numeric))
-    return err
 
 
 def check_gradient_sparse(f, x, analytic, *, rng=None, directions=3, coordinates=4,
@@ -186,7 +186,6 @@ def check_gradient_sparse(f, x, analytic, *, rng=None, directions=3, coordinates
         if not rel_error(a, n, atol) <= tol:
             _fail(what, f"wrong at index {idx}: yours {a:.6g}, numerical {n:.6g}; "
                         f"relative error {rel_error(a, n):.2e} (allowed {tol:.0e})", None)
-    return err
 
 
 # ---------------------------------------------------------------- value checks
