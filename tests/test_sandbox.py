@@ -10,9 +10,11 @@ import socket
 import textwrap
 import time
 
+import nbformat
 import pytest
 
 from course.grading import sandbox
+from course.grading.build import source_assignments
 from course.grading.nbapi import ROOT
 
 def _command_lines():
@@ -247,3 +249,33 @@ def test_memory_of_all_processes_together(tmp_path):
         assert killed or not k.alive(), (status, out, err)
     finally:
         k.close()
+
+
+@pytest.mark.parametrize("assignment", source_assignments())
+def test_hardened_grading_keeps_honest_scores(tmp_path, assignment):
+    """The instructor's solutions get full marks through the sandbox and the tamper guard, and
+    the graded notebook holds the original test cells, nothing the guard added, no stderr."""
+    from course.grading.nbapi import nbgrader_api
+    from nbgrade import notebook_name, source_notebook
+
+    shutil.copytree(ROOT / "source" / assignment, tmp_path / "source" / assignment)
+    nbgrader_api(tmp_path).generate_assignment(assignment, force=True, create=True)
+    name = notebook_name(assignment)
+    folder = tmp_path / "submitted" / "teacher" / assignment
+    folder.mkdir(parents=True)
+    source = source_notebook(assignment)
+    nbformat.write(source, folder / name)
+    api = nbgrader_api(tmp_path, **sandbox.grading_overrides(True))
+    result = api.autograde(assignment, "teacher", force=True, create=True)
+    assert result["success"], result.get("log", "")[-3000:]
+    with api.gradebook as gb:
+        grades = {g.name: (g.score, g.max_score) for g in gb.find_submission(assignment, "teacher").notebooks[0].grades}
+    assert grades and all(score == top for score, top in grades.values()), grades
+    graded = nbformat.read(tmp_path / "autograded" / "teacher" / assignment / name, as_version=4)
+    assert len(graded.cells) == len(source.cells)
+    for ours, theirs in zip(graded.cells, source.cells):
+        assert ours.source == theirs.source
+        assert "course_guard" not in ours.metadata
+        for output in ours.get("outputs", []):
+            assert not (output.output_type == "stream" and output.name == "stderr"), output.text[:300]
+            assert "application/vnd.course.guard+json" not in output.get("data", {})

@@ -41,7 +41,7 @@ import nbformat
 from nbformat.v4 import new_code_cell, new_output
 from nbgrader import utils
 from nbgrader.preprocessors import NbGraderPreprocessor
-from traitlets import Bool, List, Unicode
+from traitlets import Bool, Unicode
 
 MIMETYPE = "application/vnd.course.guard+json"
 META = "course_guard"

@@ -17,6 +17,14 @@ How a submission's kernel runs (``SandboxKernelManager``):
 * ``setpriv`` then drops to an unprivileged uid picked for this kernel (root ignores the
   process limit; a fresh uid makes it count this kernel's processes only), with no
   capabilities and no_new_privs.
+* Where the host lets us create cgroup-v1 children (root, a writable /sys/fs/cgroup), each
+  kernel also gets a memory cgroup (the memory of all its processes together) and a pids
+  cgroup. Without them the per-process limits remain (RLIMIT_AS times RLIMIT_NPROC).
+
+Defaults per submission (``SandboxKernelManager`` traits, configurable like any nbgrader
+setting): 2 GiB address space, 600 CPU seconds per process, 128 processes/threads, 64 MiB per
+written file, a 256 MiB /tmp, 1024 open files; ``SandboxedExecute``: 2 MiB / 200 outputs per
+cell while it runs (nbgrader's LimitOutput then keeps 1000 lines).
 * The coordinator talks to the kernel over ZMQ ``ipc`` sockets in a scratch folder that is
   bound into the sandbox at the same path: TCP would need the network namespace.
 
