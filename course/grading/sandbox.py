@@ -132,6 +132,8 @@ def bwrap_command(inner, *, scratch, workdir=None, uid=65534, tmp_size=256 * MiB
     bwrap = shutil.which("bwrap")
     prlimit = shutil.which("prlimit")
     setpriv = shutil.which("setpriv")
+    if uid is None:
+        setpriv = "unused"  # unprivileged: bwrap's user namespace, no_new_privs and no capabilities
     if not (bwrap and prlimit and setpriv):
         raise SandboxUnavailable("bubblewrap (bwrap), prlimit or setpriv is not installed: "
                                  "apt-get install bubblewrap util-linux")
@@ -140,11 +142,16 @@ def bwrap_command(inner, *, scratch, workdir=None, uid=65534, tmp_size=256 * MiB
         if value is not None and value >= 0:
             # CPU: SIGXCPU at the limit (a recognisable death), SIGKILL 5 s later at the latest
             hard = value + 5 if name == "cpu" else value
+            if name == "nproc" and uid is None:
+                # without a uid of its own, the kernel shares the count with the user's processes
+                value = hard = value + _processes_of(os.getuid())
             cmd.append(f"--{name}={value}:{hard}")
     cmd += ["--", bwrap,
             "--unshare-pid", "--unshare-net", "--unshare-ipc", "--unshare-uts",
             "--unshare-cgroup-try", "--die-with-parent", "--new-session",
             "--hostname", "sandbox"]
+    if uid is None:
+        cmd += ["--unshare-user"]
     target = (env or {}).get("COURSE_SANDBOX_CWD", str(workdir)) if workdir is not None else None
     binds = _python_roots() + [str(COURSE_PACKAGE), str(scratch)] + ([target] if target else [])
     # bwrap makes missing parents 0700: make them traversable for the unprivileged kernel
@@ -160,10 +167,30 @@ def bwrap_command(inner, *, scratch, workdir=None, uid=65534, tmp_size=256 * MiB
     cmd += ["--bind", str(scratch), str(scratch)]
     if target is not None:
         cmd += ["--bind", str(workdir), target, "--chdir", target]
-    cmd += ["--remount-ro", "/"]
-    cmd += ["--", setpriv, f"--reuid={uid}", f"--regid={uid}", "--clear-groups",
-            "--inh-caps=-all", "--bounding-set=-all", "--no-new-privs", "--"]
+    cmd += ["--remount-ro", "/", "--"]
+    if uid is not None:
+        cmd += [setpriv, f"--reuid={uid}", f"--regid={uid}", "--clear-groups",
+                "--inh-caps=-all", "--bounding-set=-all", "--no-new-privs", "--"]
     return cmd + list(inner)
+
+
+def _processes_of(uid):
+    """How many processes and threads ``uid`` runs now (what RLIMIT_NPROC counts)."""
+    count = 0
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            if os.stat(f"/proc/{entry}").st_uid == uid:
+                count += len(os.listdir(f"/proc/{entry}/task"))
+        except OSError:
+            continue
+    return count
+
+
+def _privileged():
+    """Root: each kernel runs as a uid of its own (the process limit counts only its processes)."""
+    return os.geteuid() == 0
 
 
 @lru_cache(maxsize=None)
@@ -171,7 +198,10 @@ def _probe(bwrap):
     """Run one trivial sandboxed command; '' when it works, else the reason it does not."""
     scratch = tempfile.mkdtemp(prefix="course-sandbox-probe-")
     try:
-        cmd = bwrap_command(["/usr/bin/env", "true"], scratch=scratch, uid=_fresh_uid())
+        uid = _fresh_uid() if _privileged() else None
+        if uid is not None:
+            _chown_tree(scratch, uid, uid)
+        cmd = bwrap_command(["/usr/bin/env", "true"], scratch=scratch, uid=uid)
         run = subprocess.run(cmd, capture_output=True, text=True, timeout=60)
     except (OSError, subprocess.SubprocessError, SandboxUnavailable) as error:
         return str(error)
@@ -186,11 +216,9 @@ def check_sandbox():
     """Raise ``SandboxUnavailable`` (with the reason) unless sandboxed kernels can run here."""
     if not sys.platform.startswith("linux"):
         raise SandboxUnavailable("the grading sandbox needs Linux (bubblewrap)")
-    if os.geteuid() != 0:
-        # Without root the kernel cannot be moved to a uid of its own; bwrap alone would still
-        # isolate files and network, but the process limit would count all the user's processes.
-        reason = "grading with the sandbox needs root (to run each kernel as its own uid)"
-        raise SandboxUnavailable(reason)
+    # Without root, bwrap runs in a user namespace (unprivileged user namespaces must be
+    # allowed); files, network and memory are isolated as with root, but the process limit
+    # is shared with the instructor's own processes and there are no per-kernel cgroups.
     reason = _probe(shutil.which("bwrap"))
     if reason:
         raise SandboxUnavailable(reason)
@@ -326,7 +354,7 @@ class SandboxKernelManager(AsyncKernelManager):
     async def _async_pre_start_kernel(self, **kw):
         self._cleanup_scratch()
         self._scratch = Path(tempfile.mkdtemp(prefix="course-kernel-", dir=self.scratch_parent or None))
-        self._uid = _fresh_uid()
+        self._uid = _fresh_uid() if _privileged() else None
         conn = self._scratch / "conn"
         conn.mkdir()
         self.transport = "ipc"
@@ -355,7 +383,8 @@ class SandboxKernelManager(AsyncKernelManager):
 
         kernel_cmd, kw = await super()._async_pre_start_kernel(**kw)
 
-        _chown_tree(self._scratch, self._uid, self._uid)
+        if self._uid is not None:
+            _chown_tree(self._scratch, self._uid, self._uid)
         self._log_file = open(self._scratch / "kernel.log", "wb")
         kw["stdout"] = self._log_file
         kw["stderr"] = subprocess.STDOUT
@@ -368,7 +397,7 @@ class SandboxKernelManager(AsyncKernelManager):
             kernel_cmd = list(kernel_cmd) + ["--IPKernelApp.parent_handle=0"]
         cmd = bwrap_command(kernel_cmd, scratch=self._scratch / "conn", workdir=work, uid=self._uid,
                             tmp_size=self.tmp_size, limits=self._limits(), env=env)
-        if self.use_cgroups:
+        if self.use_cgroups and self._uid is not None:
             self._cgroups = _Cgroups(self._scratch.name, self.memory_limit, self.process_limit)
             cmd = self._cgroups.wrap(cmd)
         return cmd, kw
