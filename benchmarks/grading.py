@@ -35,6 +35,40 @@ TIMEOUT = 20
 from course.grading.grade import source_assignments  # noqa: E402
 
 
+class CpuMeter:
+    """CPU seconds used by a command and all its descendants (kernels included), from a cgroup-v1
+    cpuacct group of its own; ``None`` where no writable cpuacct hierarchy exists. Wall-clock
+    figures on a shared machine depend on everyone else's load, CPU seconds much less."""
+
+    BASE = Path("/sys/fs/cgroup/cpuacct")
+    count = 0
+
+    def __init__(self):
+        CpuMeter.count += 1
+        self.folder = self.BASE / f"course-bench-{os.getpid()}-{CpuMeter.count}"
+        try:
+            self.folder.mkdir()
+        except OSError:
+            self.folder = None
+
+    def enter(self):
+        """preexec_fn: move the child into the group before it runs anything."""
+        if self.folder is not None:
+            (self.folder / "cgroup.procs").write_text(str(os.getpid()))
+
+    def seconds(self):
+        if self.folder is None:
+            return None
+        return int((self.folder / "cpuacct.usage").read_text()) / 1e9
+
+    def close(self):
+        if self.folder is not None:
+            try:
+                self.folder.rmdir()
+            except OSError:
+                pass
+
+
 def env():
     return dict(os.environ, PATH=f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}", MPLBACKEND="Agg")
 
@@ -51,8 +85,9 @@ def make_course(folder, students, seed=0):
     return folder
 
 
-def run(command, cwd=None, check=True):
-    result = subprocess.run(command, cwd=cwd, env=env(), text=True, capture_output=True)
+def run(command, cwd=None, check=True, meter=None):
+    result = subprocess.run(command, cwd=cwd, env=env(), text=True, capture_output=True,
+                            preexec_fn=meter.enter if meter else None)
     if check and result.returncode != 0 and "autograde" not in command:
         sys.exit(f"failed: {' '.join(map(str, command))}\n{result.stdout[-3000:]}\n{result.stderr[-3000:]}")
     return result
@@ -84,10 +119,14 @@ def plain_nbgrader(course):
     """Serial `nbgrader autograde`, one command per assignment; returns seconds of autograde."""
     for assignment in source_assignments(course):  # the gradebook needs the assignment first
         run([str(BIN / "nbgrader"), "generate_assignment", assignment, "--force"], cwd=course)
+    meter = CpuMeter()
     started = time.perf_counter()
     for assignment in source_assignments(course):
-        run([str(BIN / "nbgrader"), "autograde", assignment, "--force"], cwd=course, check=False)
-    return time.perf_counter() - started
+        run([str(BIN / "nbgrader"), "autograde", assignment, "--force"], cwd=course, check=False,
+            meter=meter)
+    wall, cpu = time.perf_counter() - started, meter.seconds()
+    meter.close()
+    return wall, cpu
 
 
 CHILD = """
@@ -105,11 +144,26 @@ print(json.dumps({"seconds": time.perf_counter() - started, "graded": summary["g
 
 def course_grade(course, workers, sandbox):
     """`course grade` in a fresh process (imports included); the coordinator's figures."""
-    result = run([sys.executable, "-c", CHILD, str(course), str(workers or 0), "1" if sandbox else "0"])
-    return json.loads(result.stdout.strip().splitlines()[-1])
+    meter = CpuMeter()
+    result = run([sys.executable, "-c", CHILD, str(course), str(workers or 0), "1" if sandbox else "0"],
+                 meter=meter)
+    figures = json.loads(result.stdout.strip().splitlines()[-1])
+    figures["cpu"] = meter.seconds()
+    meter.close()
+    return figures
 
 
-def bare_nbclient(course, limit=None):
+def bare_nbclient(course):
+    """(wall, cpu) seconds per notebook and count of executing the notebooks with nbclient."""
+    meter = CpuMeter()
+    result = run([sys.executable, __file__, "--bare", str(course)], meter=meter)
+    per, count = json.loads(result.stdout.strip().splitlines()[-1])
+    cpu = meter.seconds()
+    meter.close()
+    return per, (cpu / max(count, 1) if cpu is not None else None), count
+
+
+def _bare_nbclient(course, limit=None):
     """Seconds per notebook of executing the submitted notebooks with nbclient, one by one."""
     import nbformat
     from nbclient import NotebookClient
@@ -154,7 +208,11 @@ def main():
     parser.add_argument("--students", type=int, default=20)
     parser.add_argument("--workers", type=int, default=None)
     parser.add_argument("--scales", default="10,50,200")
+    parser.add_argument("--bare", metavar="COURSE", help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.bare:
+        print(json.dumps(_bare_nbclient(args.bare)))
+        return
     workers = args.workers or os.cpu_count()
     assignments = source_assignments(ROOT)
     sandbox = sandbox_works()
@@ -167,9 +225,10 @@ def main():
         print(f"demo class: {args.students} students x {len(assignments)} assignments = {n} submissions",
               flush=True)
 
-        serial = plain_nbgrader(course)
+        serial, serial_cpu = plain_nbgrader(course)
         reference = totals(course)
-        print(f"plain nbgrader autograde, serial: {serial:7.1f} s  {serial / n:6.2f} s/notebook", flush=True)
+        print(f"plain nbgrader autograde, serial: {serial:7.1f} s  {serial / n:6.2f} s/notebook"
+              + (f", {serial_cpu / n:5.2f} CPU-s/notebook" if serial_cpu else ""), flush=True)
 
         modes = [("--no-sandbox", False)] + ([("sandbox", True)] if sandbox else [])
         figures = {}
@@ -183,14 +242,21 @@ def main():
                   f" wall, {result['task_seconds'] / n:5.2f} worker-s/notebook; graded {result['graded']},"
                   f" failed {result['failed']}, flagged {result['flagged']}; scores "
                   + ("identical" if not differ else f"DIFFER for {len(differ)}: {differ[:5]}"))
+            if result["cpu"] and serial_cpu:
+                print(f"  CPU: {result['cpu'] / n:5.2f} CPU-s/notebook (serial nbgrader {serial_cpu / n:5.2f});"
+                      f" on {workers} idle cores that would be a speedup of about "
+                      f"{serial_cpu / (result['cpu'] / workers):.2f} (estimate, not measured)")
             print(f"  speedup over serial nbgrader ({label}): {serial / result['seconds']:.2f}", flush=True)
 
-        bare, executed = bare_nbclient(course)
-        print(f"bare nbclient execution, serial: {bare:6.2f} s/notebook ({executed} notebooks)")
+        bare, bare_cpu, executed = bare_nbclient(course)
+        print(f"bare nbclient execution, serial: {bare:6.2f} s/notebook"
+              + (f", {bare_cpu:5.2f} CPU-s/notebook" if bare_cpu else "") + f" ({executed} notebooks)")
         for label, result in figures.items():
             per = result["seconds"] * workers / n
             print(f"course grade ({label}) cost per notebook (wall x workers / notebooks): {per:5.2f} s"
-                  f" = {per / bare:4.2f} x bare execution")
+                  f" = {per / bare:4.2f} x bare execution"
+                  + (f"; CPU {result['cpu'] / n:5.2f} s = {result['cpu'] / n / bare_cpu:4.2f} x bare CPU"
+                     if result["cpu"] and bare_cpu else ""), flush=True)
 
     print("scale (course grade --no-sandbox, fresh gradebook each):")
     for size in [int(s) for s in args.scales.split(",") if s.strip()]:
@@ -200,7 +266,8 @@ def main():
             count = len(submissions(course))
             result = course_grade(course, workers, False)
             print(f"  {count:4d} submissions: {result['seconds']:7.1f} s  {result['seconds'] / count:5.2f} s each,"
-                  f" coordinator peak memory {result['peak_mib']:6.1f} MiB")
+                  + (f" {result['cpu'] / count:5.2f} CPU-s each," if result["cpu"] else "")
+                  + f" coordinator peak memory {result['peak_mib']:6.1f} MiB", flush=True)
 
     default = figures["sandbox" if sandbox else "--no-sandbox"]
     print(f"speedup {serial / default['seconds']:.2f}")
