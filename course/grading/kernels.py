@@ -77,7 +77,9 @@ def _become_kernel(request, devnull, replies):
     if "matplotlib" in sys.modules and os.environ.get("MPLBACKEND"):
         # what `import matplotlib` does with the kernel's environment
         sys.modules["matplotlib"].rcParams["backend"] = os.environ["MPLBACKEND"]
-    argv = request["argv"]
+    # ipykernel read JPY_PARENT_PID when the template imported it: name the parent explicitly,
+    # so that the kernel exits when the template (and so the worker) is gone
+    argv = list(request["argv"]) + [f"--IPKernelApp.parent_handle={os.getppid()}"]
     sys.argv = ["ipykernel_launcher"] + argv
     os.environ["JPY_PARENT_PID"] = str(os.getppid())  # the kernel exits when the template does
     from ipykernel.kernelapp import IPKernelApp
