@@ -279,3 +279,27 @@ def test_hardened_grading_keeps_honest_scores(tmp_path, assignment):
         for output in ours.get("outputs", []):
             assert not (output.output_type == "stream" and output.name == "stderr"), output.text[:300]
             assert "application/vnd.course.guard+json" not in output.get("data", {})
+
+
+def test_notebook_time_budget(tmp_path):
+    """Cells that each stay under the cell time limit still cannot hold a worker forever."""
+    from nbformat.v4 import new_code_cell, new_notebook
+
+    nb = new_notebook(cells=[new_code_cell("import time; time.sleep(4)") for _ in range(5)])
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    execute = sandbox.SandboxedExecute(timeout=30, notebook_timeout=6, kernel_name="python3")
+    started = time.monotonic()
+    with pytest.raises(sandbox.SubmissionStopped, match="time budget"):
+        execute.preprocess(nb, {"metadata": {"path": str(tmp_path)}})
+    assert time.monotonic() - started < 20
+
+
+def test_output_is_capped_while_the_cell_runs(tmp_path):
+    from nbformat.v4 import new_code_cell, new_notebook
+
+    nb = new_notebook(cells=[new_code_cell("for i in range(200_000):\n    print('x' * 50)")])
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    execute = sandbox.SandboxedExecute(timeout=120, max_output_bytes=1 << 20, kernel_name="python3")
+    nb, _ = execute.preprocess(nb, {"metadata": {"path": str(tmp_path)}})
+    text = "".join(o.get("text", "") for o in nb.cells[0].outputs)
+    assert len(text) < 1.2 * (1 << 20) and "output truncated by the grader" in text

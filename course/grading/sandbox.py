@@ -44,6 +44,7 @@ import subprocess
 import sys
 import sysconfig
 import tempfile
+import threading
 import time
 from functools import lru_cache
 from pathlib import Path
@@ -496,6 +497,7 @@ class SandboxedExecute(Execute):
     sandbox = Bool(True, help="run kernels under bubblewrap").tag(config=True)
     max_output_bytes = Integer(2 * MiB, help="stream/display output kept per cell while it runs (-1: no cap)").tag(config=True)
     max_outputs = Integer(200, help="outputs kept per cell (-1: no cap)").tag(config=True)
+    notebook_timeout = Integer(900, help="wall-clock seconds for a whole notebook (-1: none)").tag(config=True)
     keep_output_mimetype = Unicode("application/vnd.course.guard+json",
                                    help="display data always kept (the tamper guard's proofs)").tag(config=True)
 
@@ -528,9 +530,40 @@ class SandboxedExecute(Execute):
             raise SandboxUnavailable("the kernel manager is not the sandbox's")
         return self._last_km
 
+    def _kill_after_budget(self):
+        """Timer thread: the notebook as a whole ran too long (e.g. many cells that sleep)."""
+        self._over_budget = True
+        manager = self._last_km
+        provisioner = getattr(manager, "provisioner", None)
+        pgid = getattr(provisioner, "pgid", None) or getattr(provisioner, "pid", None)
+        if pgid:
+            try:
+                os.killpg(pgid, signal.SIGKILL)
+            except OSError:
+                pass
+
     def preprocess(self, nb, resources=None, km=None):
         self._output_bytes = {}
         self._truncated = set()
+        self._over_budget = False
+        timer = None
+        if self.sandbox and self.notebook_timeout > 0:
+            timer = threading.Timer(self.notebook_timeout, self._kill_after_budget)
+            timer.daemon = True
+            timer.start()
+        try:
+            return self._preprocess(nb, resources, km)
+        except (DeadKernelError, RuntimeError, CellTimeoutError) as error:
+            if not self._over_budget:
+                raise
+            reason = f"the notebook ran longer than its time budget ({self.notebook_timeout} s)"
+            self.log.error("%s %s", STOPPED, reason)
+            raise SubmissionStopped(f"{STOPPED} {reason}") from error
+        finally:
+            if timer is not None:
+                timer.cancel()
+
+    def _preprocess(self, nb, resources, km):
         try:
             return super().preprocess(nb, resources, km=km)
         except CellTimeoutError as error:
