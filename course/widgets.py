@@ -115,12 +115,14 @@ def _freeze_layout(figure):
 
 def _few_ticks(ax, log_y=False):
     """Fewer tick labels: text is most of what a redraw renders."""
-    from matplotlib.ticker import LogLocator, MaxNLocator, NullFormatter, NullLocator
+    from matplotlib.ticker import FuncFormatter, LogLocator, MaxNLocator, NullFormatter, NullLocator
     ax.xaxis.set_major_locator(MaxNLocator(5))
     if log_y:
         ax.yaxis.set_major_locator(LogLocator(numticks=5))
         ax.yaxis.set_minor_locator(NullLocator())
         ax.yaxis.set_minor_formatter(NullFormatter())
+        # plain "1e-4" labels: the default 10^k labels go through mathtext, slow to render
+        ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"1e{round(_math.log10(v))}" if v > 0 else ""))
     else:
         ax.yaxis.set_major_locator(MaxNLocator(5))
 
