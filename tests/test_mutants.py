@@ -15,15 +15,18 @@ def _entries(suite):
            [(f"right-{i}", e) for i, e in enumerate(suite.RIGHT)]
 
 
-@pytest.fixture(scope="module")
-def graded(request):
-    """Scores of every entry of every suite, graded once per test module (per xdist worker)."""
-    results = {}
-    for suite in SUITES:
-        source = source_notebook(suite.ASSIGNMENT)
+SUITE_BY_ASSIGNMENT = {suite.ASSIGNMENT: suite for suite in SUITES}
+_graded = {}
+
+
+def graded(assignment):
+    """Scores of every entry of one suite, graded on first use (so -k grades only what it selects)."""
+    if assignment not in _graded:
+        suite = SUITE_BY_ASSIGNMENT[assignment]
+        source = source_notebook(assignment)
         notebooks = {key: replace_solution(source, e.function, e.code) for key, e in _entries(suite)}
-        results[suite.ASSIGNMENT] = grade_submissions(suite.ASSIGNMENT, notebooks)
-    return results
+        _graded[assignment] = grade_submissions(assignment, notebooks)
+    return _graded[assignment]
 
 
 def _cases(kind):
@@ -32,16 +35,16 @@ def _cases(kind):
 
 
 @pytest.mark.parametrize("assignment,key,entry", _cases(mutants.Wrong))
-def test_wrong_implementation_loses_points(graded, assignment, key, entry):
-    scores = graded[assignment][key]
+def test_wrong_implementation_loses_points(assignment, key, entry):
+    scores = graded(assignment)[key]
     assert scores is not None, "grading failed instead of scoring the mutant"
     score, max_score = scores[f"test_{entry.function}"]
     assert score < max_score, f"mutant '{entry.label}' of {entry.function} got full marks"
 
 
 @pytest.mark.parametrize("assignment,key,entry", _cases(mutants.Right))
-def test_correct_variant_gets_full_marks(graded, assignment, key, entry):
-    scores = graded[assignment][key]
+def test_correct_variant_gets_full_marks(assignment, key, entry):
+    scores = graded(assignment)[key]
     assert scores is not None, "grading failed"
     lost = {cell: s for cell, s in scores.items() if s[0] < s[1]}
     assert not lost, f"correct variant '{entry.label}' of {entry.function} lost points: {lost}"
