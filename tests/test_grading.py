@@ -143,8 +143,10 @@ def test_deleted_and_edited_test_cells_are_restored(broken):
 
 def test_a_rerun_grades_only_what_changed(tmp_path):
     course = small_class(new_course(tmp_path), assignments=[FIRST])
+    only = grade(course, students="a*", workers=2, sandbox=False, progress=False)
+    assert [(r["assignment"], r["student"]) for r in only["results"]] == [(FIRST, "ada")]
     first = grade(course, workers=2, sandbox=False, progress=False)
-    assert first["graded"] == 3
+    assert (first["graded"], first["skipped"]) == (2, 1)
     before = gradebook_scores(course)
 
     again = grade(course, workers=2, sandbox=False, progress=False)
@@ -179,6 +181,25 @@ def test_a_dead_worker_is_replaced_and_recorded(tmp_path):
     assert totals[FIRST, "ada"][0] == totals[FIRST, "ada"][1] > 0
     assert totals[FIRST, "killer"][0] == 0
     assert summary["graded"] == 3 and summary["failed"] == 1
+    assert not _processes_in(course, wait=30), "kernels outlived the dead worker"
+
+
+def _processes_in(folder, wait):
+    """Processes whose working folder is inside ``folder``, after up to ``wait`` seconds."""
+    import psutil
+
+    deadline = time.monotonic() + wait
+    while True:
+        found = []
+        for process in psutil.process_iter():
+            try:
+                if process.cwd().startswith(str(folder)) and process.status() != psutil.STATUS_ZOMBIE:
+                    found.append(process.pid)
+            except (psutil.Error, OSError):
+                continue
+        if not found or time.monotonic() > deadline:
+            return found
+        time.sleep(0.5)
 
 
 def test_an_interrupted_run_keeps_what_was_graded(tmp_path):
