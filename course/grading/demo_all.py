@@ -103,7 +103,7 @@ def demo_all(root=ROOT, students=12, seed=0, workers=None, timeout=DEMO_TIMEOUT,
     done("grade")
 
     step("feedback")
-    results = feedback.generate(root, workers=workers or 2)
+    results = feedback.generate(root, workers=workers)
     for assignment, student, ok, log_text in results:
         if not ok:
             log(f"  no feedback for {student}/{assignment}: {(log_text.strip().splitlines() or [''])[-1]}")

@@ -16,6 +16,7 @@ traceback, hidden lines included. Here the feedback pipeline runs ``HideHiddenTe
 Solution cells keep their outputs and tracebacks: that is the student's own code.
 """
 import argparse
+import os
 import sys
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
@@ -121,14 +122,18 @@ def feedback_config():
 
 
 def graded_submissions(root=ROOT, assignments=None):
-    """``[(assignment, student)]`` in the gradebook that have an autograded folder, sorted."""
+    """``[(assignment, student)]`` in the gradebook that have an autograded folder and did not
+    fail to grade (``autograded/failures.json``), sorted."""
     api = nbgrader_api(root)
     autograded = Path(root) / "autograded"
     with api.gradebook as gb:
         pairs = [(a.name, s.student.id) for a in gb.assignments for s in a.submissions
                  if (autograded / s.student.id / a.name).is_dir()]
-    if assignments:
-        pairs = [p for p in pairs if p[0] in assignments]
+    from .report import read_failures
+
+    # a submission that failed to grade may have a stale autograded folder from an earlier run
+    failed = {(f["assignment"], f["student"]) for f in read_failures(root) if f.get("status") == "failed"}
+    pairs = [p for p in pairs if p not in failed and (not assignments or p[0] in assignments)]
     return sorted(pairs)
 
 
@@ -141,11 +146,11 @@ def _feedback_chunk(root, pairs):
     return done
 
 
-def generate(root=ROOT, assignments=None, workers=1):
+def generate(root=ROOT, assignments=None, workers=None):
     """HTML feedback for every graded submission (of ``assignments``, default all); returns
     ``[(assignment, student, success, log)]``."""
     pairs = graded_submissions(root, assignments)
-    workers = max(1, min(workers or 1, len(pairs)))
+    workers = max(1, min(workers or os.cpu_count() or 1, len(pairs)))
     if workers == 1:
         return _feedback_chunk(root, pairs)
     chunks = [pairs[i::workers] for i in range(workers)]
@@ -160,7 +165,8 @@ def add_arguments(parser):
     parser.description = __doc__
     parser.formatter_class = argparse.RawDescriptionHelpFormatter
     parser.add_argument("assignments", nargs="*", help="assignment names (default: every graded one)")
-    parser.add_argument("--workers", type=int, default=1, metavar="N", help="processes that render feedback (default: 1)")
+    parser.add_argument("--workers", type=int, default=None, metavar="N",
+                        help="processes that render feedback (default: number of cores)")
     parser.add_argument("--root", type=Path, default=ROOT, metavar="DIR", help="course root (default: this repository)")
 
 
