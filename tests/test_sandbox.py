@@ -43,6 +43,7 @@ class Kernel:
         self.kc = self.km.client()
         self.kc.start_channels()
         self.loop.run_until_complete(self.kc.wait_for_ready(timeout=60))
+        self.km.lock_scratch()  # as SandboxedExecute does once the kernel is up
 
     def run(self, code, timeout=60):
         """(status, stdout, error text) of executing ``code``."""
@@ -136,6 +137,24 @@ def test_works_on_a_private_copy_of_its_folder(kernel, workdir):
     assert status == "ok", err
     assert out.splitlines() == ["the submission's own file", str(workdir.resolve())]
     assert sorted(p.name for p in workdir.iterdir()) == ["data.txt"], "the sandbox wrote to the host folder"
+
+
+def test_writes_stay_off_the_host_disk(kernel):
+    status, _, err = kernel.run("""
+        import sys
+        conn = [a for a in sys.argv if a.endswith("kernel.json")][0].rsplit("/", 1)[0]
+        try:
+            open(conn + "/planted", "w")
+        except PermissionError:
+            print("conn locked")
+        else:
+            raise AssertionError("the kernel could create files in its connection folder")
+        chunk = b"x" * (15 * 2**20)
+        for i in range(40):
+            with open(f"fill{i}", "wb") as f:
+                f.write(chunk)
+    """)
+    assert status == "error" and "No space left on device" in err, err
 
 
 def test_python_environment_is_read_only(kernel):

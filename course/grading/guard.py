@@ -25,6 +25,11 @@ by ``course.grading.sandbox.grading_overrides``:
     proof: its code did not run to the end as written ("tampering detected: ..."). A capture
     cell that failed stops the submission (the grader, not the student, is broken).
 
+``DropStrippedMetadata`` (sanitize phase, after nbgrader's DeduplicateIds)
+    a duplicated test cell keeps its metadata once; nbgrader leaves ``nbgrader: {}`` on the
+    copies, on which its OverwriteCells (add_missing_cells) crashes: the copies become plain
+    cells and the original test runs as it should.
+
 Limits: everything here runs in the student's process. A submission written specifically to
 find the randomly named guard in memory and neuter it (and forge its HMAC) is not stopped by
 this; it is stopped from *reading* the answers by the sandbox (course/grading/sandbox.py).

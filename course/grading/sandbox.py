@@ -50,6 +50,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from jupyter_client.manager import AsyncKernelManager
+from jupyter_core.utils import run_sync
 from nbclient.exceptions import CellTimeoutError, DeadKernelError
 from nbgrader.preprocessors import Execute
 from traitlets import Bool, Integer, Unicode
@@ -123,12 +124,14 @@ def _parents(paths):
 
 
 def bwrap_command(inner, *, scratch, workdir=None, uid=65534, tmp_size=256 * MiB,
-                  limits=None, env=None):
+                  limits=None, env=None, work_size=256 * MiB):
     """The full command that runs ``inner`` (a list) sandboxed.
 
     ``scratch`` is bound read-write at its own path (connection file, sockets);
-    ``workdir`` (a path on the host, usually a private copy) is bound read-write at
-    ``env['COURSE_SANDBOX_CWD']`` or at its own path.
+    ``workdir`` (the submission's folder on the host) appears at its own path as a private,
+    size-limited tmpfs holding read-only binds of its files and folders: the kernel reads
+    them and writes new files there, and nothing it writes reaches the host's disk.
+    Symbolic links of the folder are left out (a bind would follow them on the host).
     """
     bwrap = shutil.which("bwrap")
     prlimit = shutil.which("prlimit")
@@ -153,7 +156,7 @@ def bwrap_command(inner, *, scratch, workdir=None, uid=65534, tmp_size=256 * MiB
             "--hostname", "sandbox"]
     if uid is None:
         cmd += ["--unshare-user"]
-    target = (env or {}).get("COURSE_SANDBOX_CWD", str(workdir)) if workdir is not None else None
+    target = str(Path(workdir).resolve()) if workdir is not None else None
     binds = _python_roots() + [str(COURSE_PACKAGE), str(scratch)] + ([target] if target else [])
     # bwrap makes missing parents 0700: make them traversable for the unprivileged kernel
     cmd += _parents(["/etc/x"] + binds)
@@ -167,7 +170,14 @@ def bwrap_command(inner, *, scratch, workdir=None, uid=65534, tmp_size=256 * MiB
     cmd += ["--ro-bind", str(COURSE_PACKAGE), str(COURSE_PACKAGE)]
     cmd += ["--bind", str(scratch), str(scratch)]
     if target is not None:
-        cmd += ["--bind", str(workdir), target, "--chdir", target]
+        cmd += ["--perms", "1777", "--size", str(work_size), "--tmpfs", target]
+        for entry in sorted(Path(workdir).iterdir()):
+            if entry.is_symlink() or not (entry.is_file() or entry.is_dir()):
+                continue
+            if entry.name == ".ipynb_checkpoints":
+                continue
+            cmd += ["--ro-bind", str(entry), os.path.join(target, entry.name)]
+        cmd += ["--chdir", target]
     cmd += ["--remount-ro", "/", "--"]
     if uid is not None:
         cmd += [setpriv, f"--reuid={uid}", f"--regid={uid}", "--clear-groups",
@@ -338,6 +348,7 @@ class SandboxKernelManager(AsyncKernelManager):
     file_size_limit = Integer(64 * MiB, help="largest file the kernel may write, bytes (-1: none)").tag(config=True)
     open_files_limit = Integer(1024, help="open file descriptors per process").tag(config=True)
     tmp_size = Integer(256 * MiB, help="size of the sandbox's private /tmp, bytes").tag(config=True)
+    work_size = Integer(256 * MiB, help="room for new files in the kernel's working folder, bytes").tag(config=True)
     scratch_parent = Unicode("", help="where scratch folders go (default: the system temp dir)").tag(config=True)
 
     use_cgroups = Bool(True, help="also limit memory and processes with cgroups (v1) where possible").tag(config=True)
@@ -363,12 +374,7 @@ class SandboxKernelManager(AsyncKernelManager):
         self.connection_file = str(conn / "kernel.json")
 
         cwd = kw.get("cwd")
-        work = None
-        if cwd:
-            work = self._scratch / "work"
-            # a private copy: nothing the student writes or links reaches the real folder
-            shutil.copytree(cwd, work, symlinks=True,
-                            ignore=shutil.ignore_patterns(".ipynb_checkpoints"))
+        work = Path(cwd).resolve() if cwd else None
         parent_env = kw.get("env") or os.environ
         env = {k: parent_env[k] for k in _ENV_KEEP if k in parent_env}
         env.update({
@@ -378,8 +384,6 @@ class SandboxKernelManager(AsyncKernelManager):
             "PYTHONSAFEPATH": "1",  # the kernel never imports modules from the submission's folder
             "PYTHONDONTWRITEBYTECODE": "1", "PYTHONNOUSERSITE": "1",
         })
-        if cwd:
-            env["COURSE_SANDBOX_CWD"] = str(Path(cwd).resolve())
         kw["env"] = env
 
         kernel_cmd, kw = await super()._async_pre_start_kernel(**kw)
@@ -391,17 +395,29 @@ class SandboxKernelManager(AsyncKernelManager):
         kw["stderr"] = subprocess.STDOUT
         kw["stdin"] = subprocess.DEVNULL
         kw["cwd"] = str(self._scratch)  # bwrap itself starts here; --chdir moves the kernel
-        kw["env"] = {k: v for k, v in env.items() if k != "COURSE_SANDBOX_CWD"}
+        kw["env"] = env
         if any("ipykernel" in part for part in kernel_cmd):
             # inside the pid namespace the kernel's parent is bwrap's init (pid 1), which
             # ipykernel reads as "orphaned"; --die-with-parent ends it with the coordinator
             kernel_cmd = list(kernel_cmd) + ["--IPKernelApp.parent_handle=0"]
         cmd = bwrap_command(kernel_cmd, scratch=self._scratch / "conn", workdir=work, uid=self._uid,
-                            tmp_size=self.tmp_size, limits=self._limits(), env=env)
+                            tmp_size=self.tmp_size, limits=self._limits(), env=env,
+                            work_size=self.work_size)
         if self.use_cgroups and self._uid is not None:
             self._cgroups = _Cgroups(self._scratch.name, self.memory_limit, self.process_limit)
             cmd = self._cgroups.wrap(cmd)
         return cmd, kw
+
+    def lock_scratch(self):
+        """Once the kernel has bound its sockets: it may no longer create files on the host."""
+        if self._uid is None or self._scratch is None:
+            return
+        conn = self._scratch / "conn"
+        try:
+            os.chown(conn, 0, 0)
+            os.chmod(conn, 0o555)
+        except OSError:
+            pass
 
     def write_connection_file(self, **kwargs):
         super().write_connection_file(**kwargs)
@@ -541,6 +557,14 @@ class SandboxedExecute(Execute):
                 os.killpg(pgid, signal.SIGKILL)
             except OSError:
                 pass
+
+    async def async_start_new_kernel_client(self):
+        client = await super().async_start_new_kernel_client()
+        if isinstance(self.km, SandboxKernelManager):
+            self.km.lock_scratch()
+        return client
+
+    start_new_kernel_client = run_sync(async_start_new_kernel_client)
 
     def preprocess(self, nb, resources=None, km=None):
         self._output_bytes = {}
