@@ -14,7 +14,6 @@ import json
 import re
 import shutil
 import zipfile
-from pathlib import Path
 
 import nbformat
 import pytest
