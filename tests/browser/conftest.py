@@ -54,31 +54,43 @@ class Tabs:
         self.tabs = {}
         self.contexts = []
 
-    def open(self, kind, notebook):
+    def tab(self, kind, notebook):
         key = (kind, notebook.assignment)
         if key not in self.tabs:
             context = self.browser.new_context(viewport={"width": 1400, "height": 1000})
             context.set_default_timeout(60_000)
             self.contexts.append(context)
-            page = context.new_page()
             path = notebook.release_path if kind == "release" else notebook.solved_path
-            tab = NotebookPage(page, self.server, notebook, path)
-            self.tabs[key] = tab
-            with timed(f"open {path}"):
-                tab.open()
+            self.tabs[key] = NotebookPage(context.new_page(), self.server, notebook, path)
         return self.tabs[key]
 
-    def ran(self, kind, notebook):
-        """The tab of ``notebook`` (kind 'release' or 'solved') after running every cell."""
-        tab = self.open(kind, notebook)
-        if not getattr(tab, "has_run", False):
-            tab.has_run = True
-            with timed(f"run {tab.path}"):
-                if kind == "release":
-                    tab.run_everything()
-                else:
-                    tab.run_all()
+    def _once(self, tab, step, action):
+        """Run ``action`` once per tab and step; a step that failed fails every later test too."""
+        done = tab.__dict__.setdefault("steps", {})
+        if step not in done:
+            done[step] = None
+            try:
+                with timed(f"{step} {tab.path}"):
+                    action()
+            except BaseException as error:
+                done[step] = error
+                raise
+        if done[step] is not None:
+            raise RuntimeError(f"{step} {tab.path} failed in an earlier test: {done[step]!r}")
         return tab
+
+    def open(self, kind, notebook):
+        tab = self.tab(kind, notebook)
+        return self._once(tab, "open", tab.open)
+
+    def ran(self, kind, notebook):
+        """The tab of ``notebook`` (kind 'release' or 'solved') after running every cell.
+
+        The released notebook is run to the end past its failing exercises; the solved one
+        with a single Run All.
+        """
+        tab = self.open(kind, notebook)
+        return self._once(tab, "run", tab.run_everything if kind == "release" else tab.run_all)
 
     def close(self):
         for context in self.contexts:
@@ -97,6 +109,8 @@ def tabs(browser, lab_server, artifacts):
     tabs = Tabs(browser, lab_server, artifacts)
     yield tabs
     tabs.close()
+    # under xdist the terminal summary runs elsewhere: leave the phase timings with the artifacts
+    (artifacts / "timings.txt").write_text("".join(f"{s:7.1f}  {what}\n" for what, s in TIMINGS))
 
 
 @pytest.hookimpl(tryfirst=True, hookwrapper=True)

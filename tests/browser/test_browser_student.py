@@ -138,7 +138,7 @@ def test_explorers_respond(tabs, notebook, artifacts):
             before = [stable_screenshot(c) for c in canvases]
             how = _move_slider(box, tab) if kind == "slider" else _pick_option(box)
             after = _wait_for_change(canvases, before)
-            name = re.sub(r"\W+", "_", f"{notebook.assignment}-cell{cell}-{label}").strip("_")
+            name = re.sub(r"[^\w-]+", "_", f"{notebook.assignment}-cell{cell}-{label}").strip("_")
             for k, (b, a) in enumerate(zip(before, after)):
                 (artifacts / f"{name}-{k}-before.png").write_bytes(b)
                 (artifacts / f"{name}-{k}-after.png").write_bytes(a)
