@@ -322,3 +322,16 @@ def test_output_is_capped_while_the_cell_runs(tmp_path):
     nb, _ = execute.preprocess(nb, {"metadata": {"path": str(tmp_path)}})
     text = "".join(o.get("text", "") for o in nb.cells[0].outputs)
     assert len(text) < 1.2 * (1 << 20) and "output truncated by the grader" in text
+
+
+def test_a_dead_kernel_leaves_nothing_behind(tmp_path):
+    from nbformat.v4 import new_code_cell, new_notebook
+
+    nb = new_notebook(cells=[new_code_cell("import os; os._exit(1)")])
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    execute = sandbox.SandboxedExecute(timeout=30, kernel_name="python3")
+    with pytest.raises(sandbox.SubmissionStopped, match="exited with status 1"):
+        execute.preprocess(nb, {"metadata": {"path": str(tmp_path)}})
+    manager = execute._last_km
+    assert manager.last_scratch is not None and not manager.last_scratch.exists()
+    assert manager._cgroups is None

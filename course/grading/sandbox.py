@@ -354,6 +354,7 @@ class SandboxKernelManager(AsyncKernelManager):
     use_cgroups = Bool(True, help="also limit memory and processes with cgroups (v1) where possible").tag(config=True)
 
     _scratch = None
+    last_scratch = None  # the scratch folder of the latest start (for diagnostics and tests)
     _uid = None
     _log_file = None
     _cgroups = None
@@ -366,6 +367,7 @@ class SandboxKernelManager(AsyncKernelManager):
     async def _async_pre_start_kernel(self, **kw):
         self._cleanup_scratch()
         self._scratch = Path(tempfile.mkdtemp(prefix="course-kernel-", dir=self.scratch_parent or None))
+        self.last_scratch = self._scratch
         self._uid = _fresh_uid() if _privileged() else None
         conn = self._scratch / "conn"
         conn.mkdir()
@@ -435,6 +437,17 @@ class SandboxKernelManager(AsyncKernelManager):
         await super()._async_cleanup_resources(restart=restart)
         if not restart:
             self._cleanup_scratch()
+
+    # the base class binds these names to its own coroutine: nbclient calls cleanup_resources()
+    # for a kernel that died, and the scratch folder and cgroups must go then too
+    cleanup_resources = _async_cleanup_resources
+
+    def __del__(self):
+        try:
+            self._cleanup_scratch()
+        except Exception:
+            pass
+        super().__del__()
 
     _last_log = ""
     _last_code = None
