@@ -86,6 +86,70 @@ def explorer(make):
     return build
 
 
+# ---- 01 derivatives
+
+import numpy as np  # noqa: E402  (this section's own import; the sections above need no NumPy)
+
+
+def _lecture_z(x):
+    """The lecture's x -> y -> z example: y = -x, z = 0.125 y**2 + 0.125 y + 0.25."""
+    y = -x
+    return 0.125 * y ** 2 + 0.125 * y + 0.25
+
+
+TANGENT_FUNCTIONS = {
+    "z(x) of the lecture": _lecture_z,
+    "x**2": lambda x: x ** 2,
+    "sin(x)": np.sin,
+    "x**3 - 3x": lambda x: x ** 3 - 3 * x,
+    "|x|": np.abs,
+}
+
+
+@explorer
+def tangent_explorer(numerical_derivative, f=None, x_range=(-3.0, 3.0), x0=1.0, points=201):
+    """Slide x along a curve and watch the tangent whose slope *your* ``numerical_derivative`` gives.
+
+    ``f`` is one function of x (NumPy-vectorised) or a dict ``name -> function`` to choose from;
+    by default a few curves, starting with the lecture's z(x) (slope 0.25x - 0.125).
+    """
+    functions = dict(TANGENT_FUNCTIONS) if f is None else (dict(f) if isinstance(f, dict) else {getattr(f, "__name__", "f"): f})
+    xs = np.linspace(*x_range, points)
+    figure, ax = live_figure(figsize=(6.5, 3.4))
+    curve, = ax.plot(xs, np.zeros_like(xs), lw=2, label="f(x)")
+    line, = ax.plot(x_range, [0.0, 0.0], color="C3", lw=1.5, label="tangent")
+    dot, = ax.plot([x0], [0.0], "o", color="C3")
+    ax.axhline(0, color="0.85", lw=0.8, zorder=0)
+    ax.set(xlim=x_range, xlabel="x")
+    ax.legend(loc="upper left", frameon=False)
+    state = {"name": None}
+
+    def redraw(x, function=next(iter(functions))):
+        fn = functions[function]
+        ys = np.asarray(fn(xs), dtype=float)
+        if state["name"] != function:           # a new curve: new data and limits, same artists
+            curve.set_ydata(ys)
+            span = float(np.ptp(ys)) or 1.0
+            ax.set_ylim(float(ys.min()) - 0.25 * span, float(ys.max()) + 0.25 * span)
+            ax.set_title(function)
+            state["name"] = function
+        fx = float(fn(np.float64(x)))
+        dot.set_data([x], [fx])
+        slope = float(numerical_derivative(fn, float(x)))
+        if not np.isfinite(slope):
+            line.set_data([], [])
+            return f"Your numerical_derivative returned {slope} at x = {x:.3g}."
+        line.set_data(np.array(x_range), fx + slope * (np.array(x_range) - x))
+        return f"x = {x:.3f} &nbsp; f(x) = {fx:.4f} &nbsp; slope from your numerical_derivative: <b>{slope:.4f}</b>"
+
+    controls = {"x": widgets.FloatSlider(value=x0, min=x_range[0], max=x_range[1], step=0.01,
+                                         description="x", continuous_update=True, readout_format=".2f")}
+    if len(functions) > 1:
+        controls["function"] = widgets.Dropdown(options=list(functions), value=next(iter(functions)),
+                                                description="f", layout=widgets.Layout(width="16em"))
+    return Explorer(figure, controls, redraw)
+
+
 # ---- 02 gradient descent
 
 import math as _math
@@ -252,68 +316,4 @@ def error_surface_explorer(fit_neuron, neuron_loss, X=_data.NEURON_X, Y=_data.NE
                 "epochs": widgets.IntSlider(value=epochs, min=10, max=3000, step=10, description="epochs"),
                 "w0": widgets.FloatSlider(value=start[0], description="start w", **slider),
                 "b0": widgets.FloatSlider(value=start[1], description="start b", **slider)}
-    return Explorer(figure, controls, redraw)
-
-
-# ---- 01 derivatives
-
-import numpy as np  # noqa: E402  (this section's own import; the sections above need no NumPy)
-
-
-def _lecture_z(x):
-    """The lecture's x -> y -> z example: y = -x, z = 0.125 y**2 + 0.125 y + 0.25."""
-    y = -x
-    return 0.125 * y ** 2 + 0.125 * y + 0.25
-
-
-TANGENT_FUNCTIONS = {
-    "z(x) of the lecture": _lecture_z,
-    "x**2": lambda x: x ** 2,
-    "sin(x)": np.sin,
-    "x**3 - 3x": lambda x: x ** 3 - 3 * x,
-    "|x|": np.abs,
-}
-
-
-@explorer
-def tangent_explorer(numerical_derivative, f=None, x_range=(-3.0, 3.0), x0=1.0, points=201):
-    """Slide x along a curve and watch the tangent whose slope *your* ``numerical_derivative`` gives.
-
-    ``f`` is one function of x (NumPy-vectorised) or a dict ``name -> function`` to choose from;
-    by default a few curves, starting with the lecture's z(x) (slope 0.25x - 0.125).
-    """
-    functions = dict(TANGENT_FUNCTIONS) if f is None else (dict(f) if isinstance(f, dict) else {getattr(f, "__name__", "f"): f})
-    xs = np.linspace(*x_range, points)
-    figure, ax = live_figure(figsize=(6.5, 3.4))
-    curve, = ax.plot(xs, np.zeros_like(xs), lw=2, label="f(x)")
-    line, = ax.plot(x_range, [0.0, 0.0], color="C3", lw=1.5, label="tangent")
-    dot, = ax.plot([x0], [0.0], "o", color="C3")
-    ax.axhline(0, color="0.85", lw=0.8, zorder=0)
-    ax.set(xlim=x_range, xlabel="x")
-    ax.legend(loc="upper left", frameon=False)
-    state = {"name": None}
-
-    def redraw(x, function=next(iter(functions))):
-        fn = functions[function]
-        ys = np.asarray(fn(xs), dtype=float)
-        if state["name"] != function:           # a new curve: new data and limits, same artists
-            curve.set_ydata(ys)
-            span = float(np.ptp(ys)) or 1.0
-            ax.set_ylim(float(ys.min()) - 0.25 * span, float(ys.max()) + 0.25 * span)
-            ax.set_title(function)
-            state["name"] = function
-        fx = float(fn(np.float64(x)))
-        dot.set_data([x], [fx])
-        slope = float(numerical_derivative(fn, float(x)))
-        if not np.isfinite(slope):
-            line.set_data([], [])
-            return f"Your numerical_derivative returned {slope} at x = {x:.3g}."
-        line.set_data(np.array(x_range), fx + slope * (np.array(x_range) - x))
-        return f"x = {x:.3f} &nbsp; f(x) = {fx:.4f} &nbsp; slope from your numerical_derivative: <b>{slope:.4f}</b>"
-
-    controls = {"x": widgets.FloatSlider(value=x0, min=x_range[0], max=x_range[1], step=0.01,
-                                         description="x", continuous_update=True, readout_format=".2f")}
-    if len(functions) > 1:
-        controls["function"] = widgets.Dropdown(options=list(functions), value=next(iter(functions)),
-                                                description="f", layout=widgets.Layout(width="16em"))
     return Explorer(figure, controls, redraw)

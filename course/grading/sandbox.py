@@ -163,7 +163,7 @@ def bwrap_command(inner, *, scratch, workdir=None, uid=65534, tmp_size=256 * MiB
     cmd += _system_binds()
     cmd += ["--proc", "/proc", "--dev", "/dev",
             "--perms", "1777", "--size", str(tmp_size), "--tmpfs", "/tmp"]
-    cmd += _parents([str(scratch)] + ([target] if target else []))
+    cmd += _parents(binds)  # again inside /tmp's tmpfs: the repository or venv may live under /tmp
     for root in _python_roots():
         cmd += ["--ro-bind", root, root]
     # only course/ of the repository: not source/, not the gradebook, not submissions
