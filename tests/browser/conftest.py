@@ -57,9 +57,11 @@ class Tabs:
     def tab(self, kind, notebook):
         key = (kind, notebook.assignment)
         if key not in self.tabs:
-            context = self.browser.new_context(viewport={"width": 1400, "height": 1000})
-            context.set_default_timeout(60_000)
-            self.contexts.append(context)
+            if not self.contexts:   # one context: the tabs share the HTTP cache of JupyterLab's code
+                context = self.browser.new_context(viewport={"width": 1400, "height": 1000})
+                context.set_default_timeout(60_000)
+                self.contexts.append(context)
+            context = self.contexts[0]
             path = notebook.release_path if kind == "release" else notebook.solved_path
             self.tabs[key] = NotebookPage(context.new_page(), self.server, notebook, path)
         return self.tabs[key]
