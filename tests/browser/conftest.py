@@ -1,7 +1,8 @@
 """Fixtures of the browser tests: one JupyterLab server and one Chromium per test session.
 
 Both live in the xdist worker that runs this folder's test file (``--dist loadfile`` keeps one
-file on one worker). The notebooks each test needs are opened and run once, in their own tab,
+file on one worker). The notebooks each test needs are opened and run once, each in its own tab
+(one browser context for all, so JupyterLab's code is fetched once),
 and shared by the tests that look at them (``ran``).
 """
 import shutil
