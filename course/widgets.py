@@ -38,7 +38,7 @@ def log_slider(description, value, low, high, **kwargs):
     """A slider over ``10**low .. 10**high`` on a log scale (learning rates)."""
     return widgets.FloatLogSlider(value=value, base=10, min=low, max=high, step=0.01,
                                   description=description, continuous_update=True,
-                                  readout_format=".4g", **kwargs)
+                                  readout_format=".4g", style={"description_width": "initial"}, **kwargs)
 
 
 class Explorer:
@@ -51,6 +51,10 @@ class Explorer:
     """
 
     def __init__(self, figure, controls, redraw):
+        # Lay the figure out once and keep the positions: constrained layout on every draw
+        # would cost more than the rest of a slider move.
+        figure.draw_without_rendering()
+        figure.set_layout_engine("none")
         self.figure = figure
         self.controls = controls
         self._redraw = redraw
@@ -122,6 +126,7 @@ def tangent_explorer(numerical_derivative, f=None, x_range=(-3.0, 3.0), x0=1.0, 
     ax.axhline(0, color="0.85", lw=0.8, zorder=0)
     ax.set(xlim=x_range, xlabel="x")
     ax.legend(loc="upper left", frameon=False)
+    ax.set_title(next(iter(functions)))  # room for the title when the layout is frozen
     state = {"name": None}
 
     def redraw(x, function=next(iter(functions))):
@@ -171,12 +176,6 @@ def _lecture_ssr_slope(a):
     return 28.0 * a - 46.32
 
 
-def _freeze_layout(figure):
-    """Lay the figure out once, then keep the positions: constrained layout costs a lot per draw."""
-    figure.draw_without_rendering()
-    figure.set_layout_engine("none")
-
-
 def _few_ticks(ax, log_y=False):
     """Fewer tick labels: text is most of what a redraw renders."""
     from matplotlib.ticker import FuncFormatter, LogLocator, MaxNLocator, NullFormatter, NullLocator
@@ -214,7 +213,6 @@ def learning_rate_explorer(gradient_descent, convergence_regime, loss=None, grad
     ax.set(xlim=a_range, ylim=(min(0.0, float(curve.min())), top), xlabel="a", ylabel="SSR(a)")
     title = ax.set_title(" ", fontsize=9)
     _few_ticks(ax)
-    _freeze_layout(figure)
 
     def redraw(lr, steps):
         with _silenced():                      # a diverging run is meant to blow up: no warnings
@@ -270,7 +268,6 @@ def error_surface_explorer(fit_neuron, neuron_loss, X=_data.NEURON_X, Y=_data.NE
     _few_ticks(surface)
     _few_ticks(history, log_y=True)
     state = {"contours": False}
-    _freeze_layout(figure)
 
     def draw_surface():
         ws = _np.linspace(*w_range, resolution)
