@@ -29,7 +29,9 @@ def main(argv=None):
                 raise
             continue  # a command still being built
         modules[command] = module
-        sub = commands.add_parser(command, help=(module.__doc__ or "").strip().splitlines()[0])
+        doc = (module.__doc__ or "").strip()
+        sub = commands.add_parser(command, help=doc.splitlines()[0], description=doc,
+                                  formatter_class=argparse.RawDescriptionHelpFormatter)
         module.add_arguments(sub)
     args = parser.parse_args(argv)
     return modules[args.command].run(args) or 0

@@ -5,7 +5,6 @@ Each attack has an expected, recorded outcome: the affected exercise (or the who
 scores 0 with a reason, and every other exercise and every other student is graded as usual.
 """
 import json
-import os
 import shutil
 import socket
 import sqlite3
@@ -16,19 +15,7 @@ import pytest
 
 from course.grading.nbapi import ROOT, nbgrader_api
 from nbgrade import notebook_name, replace_solution, source_notebook
-
-def _command_lines():
-    """The command line of every process on the machine, one per line (what `ps -eo args` shows)."""
-    lines = []
-    for entry in os.listdir("/proc"):
-        if entry.isdigit():
-            try:
-                with open(f"/proc/{entry}/cmdline", "rb") as f:
-                    lines.append(f.read().replace(b"\0", b" ").decode(errors="replace").strip())
-            except OSError:
-                continue
-    return "\n".join(lines)
-
+from processes import command_lines
 
 ASSIGNMENT = "01_derivatives"
 TIMEOUT = 15  # seconds per cell for this class: the infinite loops stop after it
@@ -204,7 +191,7 @@ def graded(tmp_path_factory):
         results[student]["errors"] = errors
     with sqlite3.connect(root / "gradebook.db") as db:
         tables = {row[0] for row in db.execute("SELECT name FROM sqlite_master WHERE type='table'")}
-    leftover = _command_lines()
+    leftover = command_lines()
     return {"students": results, "summary": summary, "tables": tables, "listener": listener,
             "leftover_sleepers": [line for line in leftover.splitlines() if SLEEP_MARK in line]}
 

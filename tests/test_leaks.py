@@ -15,7 +15,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from course.grading.build import build, source_assignments
+from course.grading.build import source_assignments
 from course.grading.nbapi import ROOT
 
 ASSIGNMENTS = source_assignments()
@@ -77,17 +77,9 @@ def test_source_notebooks_have_secrets():
     assert _secrets("hidden test"), "no hidden-test lines found in source/"
 
 
-@pytest.fixture(scope="module")
-def generated(tmp_path_factory):
-    course = tmp_path_factory.mktemp("leak-course")
-    shutil.copytree(ROOT / "source", course / "source")
-    build(root=course)
-    return course / "release"
-
-
 @pytest.fixture(params=["generated", "committed"])
-def release(request, generated):
-    return generated if request.param == "generated" else ROOT / "release"
+def release(request, generated_release):
+    return generated_release if request.param == "generated" else ROOT / "release"
 
 
 def _release_lines(release):

@@ -16,19 +16,7 @@ import pytest
 from course.grading import sandbox
 from course.grading.build import source_assignments
 from course.grading.nbapi import ROOT
-
-def _command_lines():
-    """The command line of every process on the machine, one per line (what `ps -eo args` shows)."""
-    lines = []
-    for entry in os.listdir("/proc"):
-        if entry.isdigit():
-            try:
-                with open(f"/proc/{entry}/cmdline", "rb") as f:
-                    lines.append(f.read().replace(b"\0", b" ").decode(errors="replace").strip())
-            except OSError:
-                continue
-    return "\n".join(lines)
-
+from processes import command_lines
 
 MiB = 1 << 20
 
@@ -200,7 +188,7 @@ def test_process_limit_and_nothing_survives_the_kernel(tmp_path):
     finally:
         k.close()
     for _ in range(50):
-        leftover = _command_lines()
+        leftover = command_lines()
         if "sleep 313.5" not in leftover:
             break
         time.sleep(0.1)

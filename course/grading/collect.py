@@ -16,7 +16,6 @@ define ``timestamp``; it is matched against the path relative to the top of the 
 submission already exists (kept unless ``--force``). macOS resource forks (``__MACOSX/``) and
 hidden files are ignored.
 """
-import argparse
 import logging
 import os
 import re
@@ -164,8 +163,6 @@ def collect(path, root=ROOT, regex=None, assignments=None, force=False):
 
 
 def add_arguments(parser):
-    parser.description = __doc__
-    parser.formatter_class = argparse.RawDescriptionHelpFormatter
     parser.add_argument("path", type=Path, help="a folder or a .zip downloaded from the LMS")
     parser.add_argument("--regex", metavar="PATTERN", help="named-group pattern with student_id and file_id (see above)")
     parser.add_argument("--assignment", action="append", dest="assignments", metavar="NAME",

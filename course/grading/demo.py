@@ -17,7 +17,6 @@ The class is the same for the same seed, size and source notebooks. It is record
 ``submitted/.demo-class.json`` (a hidden file, which nbgrader does not see); a folder submitted/
 without that file is a real class and is never replaced unless ``--force``.
 """
-import argparse
 import importlib
 import importlib.util
 import json
@@ -282,8 +281,6 @@ def summary(outcomes):
 
 
 def add_arguments(parser):
-    parser.description = __doc__
-    parser.formatter_class = argparse.RawDescriptionHelpFormatter
     parser.add_argument("--students", type=int, default=12, metavar="N", help="class size (default: 12)")
     parser.add_argument("--seed", type=int, default=0, metavar="S", help="random seed (default: 0)")
     parser.add_argument("--root", type=Path, default=ROOT, metavar="DIR", help="course root (default: this repository)")

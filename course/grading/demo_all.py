@@ -10,7 +10,6 @@ course's 60) so that the class's infinite loop is stopped quickly; nothing else 
 ``python -m course grade``. Without bubblewrap it grades without the sandbox and says so: the
 demo's submissions are generated here, not written by students.
 """
-import argparse
 import shutil
 import sys
 import time
@@ -127,8 +126,6 @@ def demo_all(root=ROOT, students=12, seed=0, workers=None, timeout=DEMO_TIMEOUT,
 
 
 def add_arguments(parser):
-    parser.description = __doc__
-    parser.formatter_class = argparse.RawDescriptionHelpFormatter
     parser.add_argument("--students", type=int, default=12, metavar="N", help="class size (default: 12)")
     parser.add_argument("--seed", type=int, default=0, metavar="S", help="random seed of the class (default: 0)")
     parser.add_argument("--workers", type=int, default=None, metavar="N", help="grading processes (default: number of cores)")

@@ -6,7 +6,6 @@ it; it is empty when the gradebook has no submission of that student for that as
 total counts it as 0). A submission that failed to grade is in the gradebook with the score the
 grader recorded for it. The file opens in any spreadsheet and imports into an LMS grade centre.
 """
-import argparse
 import csv
 from pathlib import Path
 
@@ -48,8 +47,6 @@ def export(root=ROOT, to=None):
 
 
 def add_arguments(parser):
-    parser.description = __doc__
-    parser.formatter_class = argparse.RawDescriptionHelpFormatter
     parser.add_argument("--to", type=Path, default=None, metavar="FILE", help="CSV file to write (default: grades.csv at the course root)")
     parser.add_argument("--root", type=Path, default=ROOT, metavar="DIR", help="course root (default: this repository)")
 

@@ -15,7 +15,6 @@ traceback, hidden lines included. Here the feedback pipeline runs ``HideHiddenTe
 
 Solution cells keep their outputs and tracebacks: that is the student's own code.
 """
-import argparse
 import os
 import sys
 from concurrent.futures import ProcessPoolExecutor
@@ -162,8 +161,6 @@ def generate(root=ROOT, assignments=None, workers=None):
 
 
 def add_arguments(parser):
-    parser.description = __doc__
-    parser.formatter_class = argparse.RawDescriptionHelpFormatter
     parser.add_argument("assignments", nargs="*", help="assignment names (default: every graded one)")
     parser.add_argument("--workers", type=int, default=None, metavar="N",
                         help="processes that render feedback (default: number of cores)")

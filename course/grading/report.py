@@ -12,7 +12,6 @@ gradebook:
 - the submissions in which a test reported "tampering detected" (the grader's tamper checks),
   found in the error outputs of the autograded notebooks.
 """
-import argparse
 import html
 import json
 import statistics
@@ -247,8 +246,6 @@ def build_report(root=ROOT, out=None):
 
 
 def add_arguments(parser):
-    parser.description = __doc__
-    parser.formatter_class = argparse.RawDescriptionHelpFormatter
     parser.add_argument("--root", type=Path, default=ROOT, metavar="DIR", help="course root (default: this repository)")
     parser.add_argument("--out", type=Path, default=None, metavar="DIR", help="output folder (default: reports/ at the course root)")
 
