@@ -50,7 +50,7 @@ class Explorer:
     plain words instead of crashing the cell.
     """
 
-    def __init__(self, figure, controls, redraw):
+    def __init__(self, figure, controls, redraw, moving=()):
         # Lay the figure out once and keep the positions: constrained layout on every draw
         # would cost more than the rest of a slider move.
         figure.draw_without_rendering()
@@ -58,6 +58,13 @@ class Explorer:
         self.figure = figure
         self.controls = controls
         self._redraw = redraw
+        # Artists that change on every move are blitted over a cached background of the rest
+        # (matplotlib's blitting recipe): a move repaints a few lines instead of the whole figure.
+        self.moving = list(moving)
+        for artist in self.moving:
+            artist.set_animated(True)
+        self._background, self._frame = None, None
+        figure.canvas.mpl_connect("draw_event", self._keep_background)
         self.message = widgets.HTML()
         for control in controls.values():
             control.observe(self.refresh, names="value")
@@ -76,7 +83,29 @@ class Explorer:
         except Exception as error:  # the student's code is under construction: explain, don't crash
             note = f"<b>Your function raised {type(error).__name__}:</b> {error}"
         self.message.value = note or ""
-        self.figure.canvas.draw_idle()
+        canvas = self.figure.canvas
+        if self.moving and self._background is not None and self._frame == self._frame_now():
+            canvas.restore_region(self._background)
+            self._paint_moving()
+            canvas.blit(self.figure.bbox)
+        else:
+            canvas.draw_idle()  # limits, titles or the static artists changed: a full draw
+
+    def _frame_now(self):
+        """What the cached background depends on besides the static artists' data."""
+        return (self.figure.dpi,) + tuple((ax.get_xlim(), ax.get_ylim(), ax.get_title())
+                                          for ax in self.figure.axes)
+
+    def _keep_background(self, _event):
+        """After every full draw (ours, a resize, a new pixel ratio): cache it, then paint the
+        moving artists, which a full draw leaves out."""
+        self._background = self.figure.canvas.copy_from_bbox(self.figure.bbox)
+        self._frame = self._frame_now()
+        self._paint_moving()
+
+    def _paint_moving(self):
+        for artist in self.moving:
+            self.figure.draw_artist(artist)
 
     def _repr_mimebundle_(self, **kwargs):
         return self.widget._repr_mimebundle_(**kwargs)
@@ -152,7 +181,7 @@ def tangent_explorer(numerical_derivative, f=None, x_range=(-3.0, 3.0), x0=1.0, 
     if len(functions) > 1:
         controls["function"] = widgets.Dropdown(options=list(functions), value=next(iter(functions)),
                                                 description="f", layout=widgets.Layout(width="16em"))
-    return Explorer(figure, controls, redraw)
+    return Explorer(figure, controls, redraw, moving=[line, dot])
 
 
 # ---- 02 gradient descent
@@ -264,6 +293,7 @@ def error_surface_explorer(fit_neuron, neuron_loss, X=_data.NEURON_X, Y=_data.NE
     start_dot, = surface.plot([], [], "o", color="w", mec="k", ms=7, zorder=4)
     end_dot, = surface.plot([], [], "*", color="C1", mec="k", ms=11, zorder=4)
     curve, = history.plot([], [], color="C3", lw=1.5)
+    # One fixed log scale: runs compare at a glance, and the cached background stays valid.
     history.set(yscale="log", xlabel="epoch", ylabel="loss before the update", xlim=(0, epochs), ylim=(1e-12, 1))
     _few_ticks(surface)
     _few_ticks(history, log_y=True)
@@ -301,9 +331,6 @@ def error_surface_explorer(fit_neuron, neuron_loss, X=_data.NEURON_X, Y=_data.NE
         end_dot.set_data([w], [b])
         curve.set_data(_np.arange(len(losses)), losses)
         history.set_xlim(0, max(epochs, 1))
-        finite = losses[_np.isfinite(losses) & (losses > 0)]
-        if finite.size:
-            history.set_ylim(float(finite.min()) / 2, float(finite.max()) * 2)
         final = float(neuron_loss(w, b, X, Y))
         return (f"start (w, b) = ({w0:.2f}, {b0:.2f}), learning rate {lr:.3g}: after {epochs} epochs "
                 f"<b>w = {w:.4f}, b = {b:.4f}</b>, loss {final:.3g}. One dot every {chunk} epoch(s).")
@@ -313,4 +340,4 @@ def error_surface_explorer(fit_neuron, neuron_loss, X=_data.NEURON_X, Y=_data.NE
                 "epochs": widgets.IntSlider(value=epochs, min=10, max=3000, step=10, description="epochs"),
                 "w0": widgets.FloatSlider(value=start[0], description="start w", **slider),
                 "b0": widgets.FloatSlider(value=start[1], description="start b", **slider)}
-    return Explorer(figure, controls, redraw)
+    return Explorer(figure, controls, redraw, moving=[path_line, start_dot, end_dot, curve])
