@@ -29,15 +29,18 @@ from labdriver import LabServer, NotebookPage, discover_notebooks, launch_browse
 
 TARGET_MS = 200
 
-ARM_JS = """canvas => {
-    const ctx = canvas.getContext('2d', {willReadFrequently: true});
+# snap(): a hash of the canvas pixels, for the page functions below
+SNAP_JS = """    const ctx = canvas.getContext('2d', {willReadFrequently: true});
     const snap = () => {
         const data = new Uint32Array(ctx.getImageData(0, 0, canvas.width, canvas.height).data.buffer);
         let h = 0;
         for (let i = 0; i < data.length; i++) h = (Math.imul(h, 31) + data[i]) | 0;
         return h;
     };
-    const before = snap();
+"""
+
+ARM_JS = """canvas => {
+""" + SNAP_JS + """    const before = snap();
     window.__latency = new Promise(resolve => {
         let pressed = null;
         const started = performance.now();
@@ -54,14 +57,7 @@ ARM_JS = """canvas => {
 
 SETTLE_JS = """([canvas, quiet]) => new Promise(resolve => {
     // resolve once the canvas has not changed for `quiet` ms
-    const ctx = canvas.getContext('2d', {willReadFrequently: true});
-    const snap = () => {
-        const data = new Uint32Array(ctx.getImageData(0, 0, canvas.width, canvas.height).data.buffer);
-        let h = 0;
-        for (let i = 0; i < data.length; i++) h = (Math.imul(h, 31) + data[i]) | 0;
-        return h;
-    };
-    let last = snap(), since = performance.now();
+""" + SNAP_JS + """    let last = snap(), since = performance.now();
     const start = since;
     const poll = () => {
         const now = snap(), t = performance.now();

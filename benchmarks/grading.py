@@ -32,7 +32,7 @@ sys.path.insert(0, str(ROOT))
 BIN = Path(sys.executable).parent
 TIMEOUT = 20
 
-from course.grading.grade import source_assignments  # noqa: E402
+from course.grading.build import source_assignments  # noqa: E402
 
 
 class CpuMeter:

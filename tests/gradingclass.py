@@ -6,16 +6,12 @@ from pathlib import Path
 import nbformat
 
 from course.grading.nbapi import ROOT, course_config
-from nbgrade import release_notebook, replace_solution, source_notebook
+from course.grading.build import source_assignments
+from nbgrade import notebook_name, release_notebook, replace_solution, source_notebook
 
-ASSIGNMENTS = sorted(p.name for p in (ROOT / "source").iterdir() if p.is_dir() and any(p.glob("*.ipynb")))
+ASSIGNMENTS = source_assignments()
 # tests that do not need every assignment use the first one
 FIRST = ASSIGNMENTS[0]
-
-
-def notebook_name(assignment):
-    (path,) = (ROOT / "source" / assignment).glob("*.ipynb")
-    return path.name
 
 
 def grade_ids(nb, kind):

@@ -7,8 +7,10 @@ from .nbapi import ROOT, nbgrader_api
 
 def source_assignments(root=ROOT):
     """Names of the assignments under source/, in order."""
-    return sorted(p.name for p in (Path(root) / "source").iterdir()
-                  if p.is_dir() and any(p.glob("*.ipynb")))
+    source = Path(root) / "source"
+    if not source.is_dir():
+        return []
+    return sorted(p.name for p in source.iterdir() if p.is_dir() and any(p.glob("*.ipynb")))
 
 
 def build(assignments=None, root=ROOT):

@@ -41,6 +41,7 @@ import time
 from collections import deque
 from pathlib import Path
 
+from .build import source_assignments
 from .nbapi import ROOT
 
 STATE_FILE = "grading_state.json"
@@ -77,13 +78,6 @@ def _digest(folder, ignore=(".ipynb_checkpoints", "__pycache__")):
         h.update(str(path.relative_to(folder)).encode() + b"\0")
         h.update(hashlib.sha256(path.read_bytes()).digest())
     return h.hexdigest()
-
-
-def source_assignments(root):
-    source = Path(root) / "source"
-    if not source.is_dir():
-        return []
-    return sorted(p.name for p in source.iterdir() if p.is_dir() and any(p.glob("*.ipynb")))
 
 
 def _plan(root, assignments, students):

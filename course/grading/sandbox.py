@@ -105,7 +105,6 @@ def _system_binds():
         path = Path("/etc") / name
         if path.exists():
             args += ["--ro-bind", str(path), str(path)]
-    # a passwd/group that name the sandbox user, so getpass/pwd lookups work
     return args
 
 
