@@ -287,3 +287,81 @@ def assert_own_work(fn, *args, forbidden=COURSE_DIR, **kwargs):
         raise CheckFailed(f"{getattr(fn, '__name__', 'your function')} calls course code "
                           f"({called[0]}); this exercise asks you to write it yourself.")
     return result
+
+
+# ---------------------------------------------------------------- one mistake, charged once
+
+def with_references(fn, **references):
+    """``fn`` run with some of the graded functions it calls replaced by ``references``.
+
+    ``with_references(fit_neuron, neuron_grad=_reference_grad)(X, Y)`` judges ``fit_neuron`` on
+    its own loop: a wrong ``neuron_grad`` already lost its own test's points. Under the trusted
+    runner ``fn`` is a proxy of the student's function and the references stay in the grader's
+    process (the student's process sees stubs that call back); in a notebook's own kernel the
+    function's global names are swapped for the duration of the call.
+    """
+    remote = getattr(fn, "__course_with_references__", None)
+    if remote is not None:
+        return remote(references)
+    scope = fn.__globals__
+
+    def call(*args, **kwargs):
+        missing = object()
+        saved = {name: scope.get(name, missing) for name in references}
+        scope.update(references)
+        try:
+            return fn(*args, **kwargs)
+        finally:
+            for name, value in saved.items():
+                if value is missing:
+                    scope.pop(name, None)
+                else:
+                    scope[name] = value
+
+    call.__name__ = getattr(fn, "__name__", "your function")
+    return call
+
+
+# ---------------------------------------------------------------- partial credit
+
+class PartialCredit(CheckFailed):
+    """Some independent cases of an exercise failed: the cell earns ``fraction`` of its points."""
+
+    def __init__(self, fraction, message):
+        super().__init__(message)
+        self.fraction = fraction
+
+
+class Cases:
+    """Independent cases of one exercise; each failure is listed, the cell earns the share passed.
+
+    ::
+
+        cases = Cases()
+        with cases("elu_prime at z = 0"):
+            assert_close(elu_prime(0.0), 1.0, "elu_prime(0)")
+        ...
+        cases.verdict()   # raises PartialCredit listing what failed, if anything did
+
+    Under the trusted runner the cell scores ``fraction * points``; in a notebook's own kernel
+    (and nbgrader's Validate) a failed case fails the cell with the same list.
+    """
+
+    def __init__(self):
+        self.passed, self.failed = 0, []
+
+    @contextmanager
+    def __call__(self, label):
+        try:
+            yield
+        except Exception as error:  # noqa: BLE001 -- a student's function may raise anything
+            text = str(error) if isinstance(error, AssertionError) else f"{type(error).__name__}: {error}"
+            self.failed.append(f"{label}: {text}")
+        else:
+            self.passed += 1
+
+    def verdict(self):
+        if self.failed:
+            total = self.passed + len(self.failed)
+            raise PartialCredit(self.passed / total,
+                                f"{len(self.failed)} of {total} cases failed:\n- " + "\n- ".join(self.failed))
