@@ -14,6 +14,17 @@ c.ExecutePreprocessor.timeout = 60
 c.ExecutePreprocessor.shutdown_kernel = "immediate"
 c.ExecutePreprocessor.interrupt_on_timeout = True
 
+# One grading pipeline for every entry point (`python -m course grade`, `nbgrader autograde`,
+# Formgrader's buttons): the student's cells run in the bubblewrap sandbox, the test cells in
+# the grader's own process (the trusted runner); feedback never shows hidden tests or scripts.
+# Grading without bubblewrap: c.SandboxedExecute.sandbox = False (trusted machines only).
+from course.grading.feedback import feedback_preprocessors  # noqa: E402
+from course.grading.pipeline import autograde_preprocessors, sanitize_preprocessors  # noqa: E402
+
+c.Autograde.sanitize_preprocessors = sanitize_preprocessors()
+c.Autograde.autograde_preprocessors = autograde_preprocessors("course.grading.sandbox.SandboxedExecute")
+c.GenerateFeedback.preprocessors = feedback_preprocessors()
+
 # Students are created on the fly when their submission is graded.
 c.Autograde.create_student = True
 

@@ -1,19 +1,17 @@
 """Write HTML feedback per student into feedback/: each failed test's message, never the hidden tests.
 
-Plain ``nbgrader generate_feedback`` renders the autograded notebook, where every test cell holds
-its full source (hidden tests included, put back by nbgrader) and every failure its full
-traceback, hidden lines included. Here the feedback pipeline runs ``HideHiddenTests`` first:
+The autograded notebook holds every test cell's full source (nbgrader restores the hidden tests
+from the gradebook). The feedback pipeline, configured in grader_config.py so that
+``nbgrader generate_feedback`` and Formgrader's button use it too, therefore:
 
-- the source of every test cell becomes its visible part, what the release notebook shows (the
-  regions between ``### BEGIN HIDDEN TESTS`` and ``### END HIDDEN TESTS`` are cut, as nbgrader
-  cuts them for the release), followed by a line saying that hidden tests ran;
-- an error in a test cell is reduced to the exception type and message, e.g.
-  ``CheckFailed: slope of x**2 at 3: got 3.0, expected 6.0 ... likely cause: a factor 2``:
-  the diagnostics of course.gradcheck, without the traceback that would quote hidden lines;
-- text a test cell printed loses every line that repeats a hidden line (a warning quotes the
-  line of code that raised it).
-
-Solution cells keep their outputs and tracebacks: that is the student's own code.
+- ``HideHiddenTests``: the source of every test cell becomes its visible part, what the release
+  notebook shows (the regions between ``### BEGIN HIDDEN TESTS`` and ``### END HIDDEN TESTS``
+  are cut, as nbgrader cuts them for the release), followed by a line saying that hidden tests
+  ran; an error is its type and message only. The trusted runner already writes a test cell's
+  outputs that way, and no student code ever saw a hidden line, so nothing else needs redacting.
+- ``SafeOutputs``: nbconvert's ``SanitizeHTML`` with the tags a lesson's tables need: no scripts,
+  no event handlers, no ``javascript:`` links, and only inert MIME types (no JavaScript or widget
+  outputs) survive into the page a student opens.
 """
 import os
 import sys
@@ -21,12 +19,12 @@ from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 from nbconvert.preprocessors import Preprocessor
-from traitlets import Bool, Unicode
+from nbconvert.preprocessors.sanitize import SanitizeHTML
+from traitlets import Any, Bool, List, Unicode
 
 from .nbapi import ROOT, nbgrader_api
 
 PLACEHOLDER = "# ... hidden tests ran here; their code is not shown"
-REDACTED = "[a line of hidden test code: not shown]"
 BEGIN = "BEGIN HIDDEN TESTS"
 END = "END HIDDEN TESTS"
 
@@ -60,40 +58,6 @@ class HideHiddenTests(Preprocessor):
     end_test_delimeter = Unicode(END).tag(config=True)
     placeholder = Unicode(PLACEHOLDER).tag(config=True)
 
-    def preprocess(self, nb, resources):
-        # Student code can read any executed test cell's source (IPython keeps it in linecache)
-        # and print it or put it in an exception message, in any later cell: every output of
-        # every cell is redacted against all hidden lines of the notebook.
-        self._secrets = set()
-        for cell in nb.cells:
-            if is_test_cell(cell):
-                hidden = split_hidden(cell.source, self.begin_test_delimeter, self.end_test_delimeter)[1]
-                self._secrets.update(line.strip() for line in hidden
-                                     if len(line.strip()) >= 8 and BEGIN not in line and END not in line)
-        nb, resources = super().preprocess(nb, resources)
-        for cell in nb.cells:
-            if cell.cell_type == "code":
-                for output in cell.get("outputs", []):
-                    self._redact(output)
-        return nb, resources
-
-    def _redact_text(self, text):
-        if not isinstance(text, str) or not self._secrets:
-            return text
-        return "\n".join(REDACTED if any(s in line for s in self._secrets) else line
-                         for line in text.split("\n"))
-
-    def _redact(self, output):
-        if output.output_type == "error":
-            output.evalue = self._redact_text(output.get("evalue", ""))
-            output.traceback = [self._redact_text(line) for line in output.get("traceback", [])]
-        elif output.output_type == "stream":
-            output.text = self._redact_text(output.text)
-        elif "data" in output:
-            for mime in ("text/plain", "text/html", "text/markdown", "text/latex"):
-                if mime in output.data:
-                    output.data[mime] = self._redact_text(output.data[mime])
-
     def preprocess_cell(self, cell, resources, index):
         if not is_test_cell(cell):
             return cell, resources
@@ -101,23 +65,29 @@ class HideHiddenTests(Preprocessor):
         while visible and not visible[-1].strip():
             visible.pop()
         cell.source = "\n".join(visible + ([self.placeholder] if hidden else []))
-        secret = {line.strip() for line in hidden if line.strip()}
         for output in cell.get("outputs", []):
             if output.output_type == "error":
                 message = f"{output.ename}: {output.evalue}" if output.evalue else output.ename
                 output.traceback = [message]
-            elif output.output_type == "stream" and secret:
-                lines = output.text.split("\n")
-                output.text = "\n".join(line for line in lines if line.strip() not in secret)
         return cell, resources
 
 
-def feedback_config():
-    """nbgrader config overrides that put ``HideHiddenTests`` into the feedback pipeline."""
-    from nbconvert.preprocessors import CSSHTMLHeaderPreprocessor
-    from nbgrader.preprocessors import GetGrades
+class SafeOutputs(SanitizeHTML):
+    """nbconvert's HTML sanitiser, keeping the tables and text formatting lessons display."""
 
-    return {"GenerateFeedback": {"preprocessors": [HideHiddenTests, GetGrades, CSSHTMLHeaderPreprocessor]}}
+    enabled = Bool(True)
+    strip = Bool(True)
+    tags = List(Unicode(), default_value=[
+        "a", "abbr", "b", "blockquote", "br", "caption", "code", "div", "em", "h1", "h2", "h3",
+        "h4", "h5", "h6", "hr", "i", "li", "ol", "p", "pre", "span", "strong", "sub", "sup", "table",
+        "tbody", "td", "tfoot", "th", "thead", "tr", "ul"])
+    attributes = Any(default_value={"a": ["href", "title"], "*": ["class", "title", "colspan", "rowspan"]})
+
+
+def feedback_preprocessors():
+    """The feedback pipeline (import strings), as grader_config.py configures it."""
+    return [__name__ + ".HideHiddenTests", "nbgrader.preprocessors.GetGrades",
+            "nbconvert.preprocessors.CSSHTMLHeaderPreprocessor", __name__ + ".SafeOutputs"]
 
 
 def graded_submissions(root=ROOT, assignments=None):
@@ -137,7 +107,7 @@ def graded_submissions(root=ROOT, assignments=None):
 
 
 def _feedback_chunk(root, pairs):
-    api = nbgrader_api(root, **feedback_config())
+    api = nbgrader_api(root)
     done = []
     for assignment, student in pairs:
         result = api.generate_feedback(assignment, student, force=True)

@@ -278,7 +278,7 @@ def grade(root=ROOT, assignments=None, students="*", workers=None, scheduler=Non
     else:
         log("\nWARNING: grading WITHOUT a sandbox (--no-sandbox): student code runs with your "
             "permissions and can read the solutions, the gradebook and the network.")
-        merged = sandbox_module.grading_overrides(sandbox=False)  # the tamper checks still apply
+        merged = sandbox_module.grading_overrides(sandbox=False)  # tests still run in the trusted runner
     merged = _merge(_merge(dict(WORKER_DEFAULTS), merged), overrides or {})
 
     names, work = _plan(root, assignments, students)

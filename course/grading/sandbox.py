@@ -55,6 +55,8 @@ from nbclient.exceptions import CellTimeoutError, DeadKernelError
 from nbgrader.preprocessors import Execute
 from traitlets import Bool, Integer, Unicode
 
+from course.grading.runner import KernelGone, Runner, is_setup_cell, is_test_cell, process_alive
+
 COURSE_PACKAGE = Path(__file__).resolve().parents[1]
 GiB = 1 << 30
 MiB = 1 << 20
@@ -519,18 +521,20 @@ def failure_reason(log):
 # ---------------------------------------------------------------- the Execute preprocessor
 
 class SandboxedExecute(Execute):
-    """nbgrader's Execute with a sandboxed kernel, a cap on each cell's output while it runs,
-    and a readable reason when the kernel dies."""
+    """nbgrader's Execute with a sandboxed kernel, test cells run by the trusted runner
+    (``course.grading.runner``), caps on the output of each cell and of the notebook, and a
+    readable reason when the kernel dies."""
 
     sandbox = Bool(True, help="run kernels under bubblewrap").tag(config=True)
-    max_output_bytes = Integer(2 * MiB, help="stream/display output kept per cell while it runs (-1: no cap)").tag(config=True)
+    max_output_bytes = Integer(2 * MiB, help="output kept per cell, every kind counted (-1: no cap)").tag(config=True)
     max_outputs = Integer(200, help="outputs kept per cell (-1: no cap)").tag(config=True)
+    max_notebook_output_bytes = Integer(16 * MiB, help="output kept for the whole notebook (-1: no cap)").tag(config=True)
     notebook_timeout = Integer(900, help="wall-clock seconds for a whole notebook (-1: none)").tag(config=True)
-    keep_output_mimetype = Unicode("application/vnd.course.guard+json",
-                                   help="display data always kept (the tamper guard's proofs)").tag(config=True)
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
+        if self.sandbox:
+            check_sandbox()
         if self.sandbox:
             self.kernel_manager_class = SandboxKernelManager
         else:
@@ -582,6 +586,7 @@ class SandboxedExecute(Execute):
         self._output_bytes = {}
         self._truncated = set()
         self._over_budget = False
+        self._runner = None
         timer = None
         if self.sandbox and self.notebook_timeout > 0:
             timer = threading.Timer(self.notebook_timeout, self._kill_after_budget)
@@ -598,6 +603,36 @@ class SandboxedExecute(Execute):
         finally:
             if timer is not None:
                 timer.cancel()
+            if self._runner is not None:
+                self._runner.close()
+                self._runner = None
+
+    def preprocess_cell(self, cell, resources, index):
+        """Test cells run in this process against the kernel's functions; every other cell in
+        the kernel. The kernel never receives a test cell's code."""
+        if not is_test_cell(cell):
+            cell, resources = super().preprocess_cell(cell, resources, index)
+            if is_setup_cell(cell):
+                self._trusted_runner().trust_imports(cell.source)
+            return cell, resources
+        points = float(cell.metadata.nbgrader.get("points", 0) or 0)
+        try:
+            cell.outputs = self._trusted_runner().run_cell(cell, points)
+        except KernelGone as gone:
+            manager = self._last_km
+            reason = manager.death_reason() if isinstance(manager, SandboxKernelManager) and not \
+                process_alive(manager)() else str(gone)
+            if self._over_budget:
+                reason = f"the notebook ran longer than its time budget ({self.notebook_timeout} s)"
+            self.log.error("%s %s", STOPPED, reason)
+            raise SubmissionStopped(f"{STOPPED} {reason}") from gone
+        cell.execution_count = None
+        return cell, resources
+
+    def _trusted_runner(self):
+        if self._runner is None:
+            self._runner = Runner(self.km, process_alive(self.km), self.timeout or 60)
+        return self._runner
 
     def _preprocess(self, nb, resources, km):
         try:
@@ -622,43 +657,47 @@ class SandboxedExecute(Execute):
             self.log.error("%s %s", STOPPED, reason)
             raise SubmissionStopped(f"{STOPPED} {reason}") from error
 
-    def output(self, outs, msg, display_id, cell_index):
-        content = msg.get("content", {})
-        if msg.get("msg_type") == "display_data" and self.keep_output_mimetype in content.get("data", {}):
-            return super().output(outs, msg, display_id, cell_index)
-        size = len(json.dumps(content, default=str)) if msg.get("msg_type") != "error" else 0
+    def _over_cap(self, cell_index, size, count):
+        """Count ``size`` bytes against the cell's and the notebook's caps; True when over."""
         used = self._output_bytes.get(cell_index, 0) + size
         self._output_bytes[cell_index] = used
-        over_bytes = self.max_output_bytes >= 0 and used > self.max_output_bytes
-        over_count = self.max_outputs >= 0 and len(outs) >= self.max_outputs
-        if msg.get("msg_type") != "error" and (over_bytes or over_count):
+        total = sum(self._output_bytes.values())
+        return ((self.max_output_bytes >= 0 and used > self.max_output_bytes)
+                or (self.max_notebook_output_bytes >= 0 and total > self.max_notebook_output_bytes)
+                or (self.max_outputs >= 0 and count >= self.max_outputs))
+
+    def output(self, outs, msg, display_id, cell_index):
+        # Every kind of output counts, errors and every MIME type included: a kernel can send
+        # a traceback or an image as large as any print.
+        if self._over_cap(cell_index, len(json.dumps(msg.get("content", {}), default=str)), len(outs)):
             if cell_index not in self._truncated:
                 self._truncated.add(cell_index)
                 from nbformat.v4 import new_output
                 note = new_output("stream", name="stdout",
                                   text=f"\n... output truncated by the grader (over {_size(self.max_output_bytes)} "
+                                       f"for a cell, {_size(self.max_notebook_output_bytes)} for the notebook, "
                                        f"or {self.max_outputs} outputs) ...\n")
                 outs.append(note)
                 return note
             return None
         return super().output(outs, msg, display_id, cell_index)
 
+    def _update_display_id(self, display_id, msg):
+        # an update replaces data in outputs already kept: it counts against the caps as well
+        if self._over_cap(-1, len(json.dumps(msg.get("content", {}), default=str)), 0):
+            return
+        super()._update_display_id(display_id, msg)
+
 
 # ---------------------------------------------------------------- configuration
 
 def grading_overrides(sandbox=True):
-    """Traitlets config overrides ``{"Section": {"trait": value}}`` for a hardened autograde.
+    """Traitlets config overrides ``{"Section": {"trait": value}}`` for ``course grade``.
 
-    Replaces nbgrader's Execute by ``SandboxedExecute`` (sandboxed unless ``sandbox`` is
-    false) and wraps it with the tamper guard of ``course.grading.guard``.
+    grader_config.py already puts ``SandboxedExecute`` (and with it the trusted runner) into
+    nbgrader's pipeline; this only says whether kernels run under bubblewrap, after checking
+    that they can.
     """
     if sandbox:
         check_sandbox()
-    from course.grading.guard import autograde_preprocessors, sanitize_preprocessors
-
-    return {
-        "Autograde": {"sanitize_preprocessors": sanitize_preprocessors(),
-                      "autograde_preprocessors": autograde_preprocessors(
-                          "course.grading.sandbox.SandboxedExecute")},
-        "SandboxedExecute": {"sandbox": bool(sandbox)},
-    }
+    return {"SandboxedExecute": {"sandbox": bool(sandbox)}}

@@ -1,0 +1,385 @@
+"""The trusted test runner: test cells run in the grader's process, never in the student's kernel.
+
+For every test cell the grader executes the cell's code (visible and hidden, as nbgrader restored
+it from the gradebook) here, in a namespace made of the notebook's trusted imports (the import
+statements of its read-only setup cells) and one ``Remote`` per other name the cell reads. A
+``Remote`` stands for the student's function of that name: calling it sends plain data to the
+kernel (``course.grading.agent.serve``), the student's function runs there, and plain data comes
+back (``course.grading.wire``). Callables the test hands to a student function stay here and are
+called back; a callable the student's function returns comes back as a ``Remote`` handle.
+
+The runner writes the cell's outputs itself: nothing, or the failure message as one error, or a
+partial score (``course.gradcheck.PartialCredit``) followed by the list of failed cases. What a
+student prints, displays or raises can therefore change only what their functions return.
+"""
+import ast
+import builtins
+import contextlib
+import io
+import time
+import warnings
+
+import numpy as np
+from jupyter_client.blocking import BlockingKernelClient
+from nbformat.v4 import new_output
+
+from course.grading import wire
+
+SERVE = "__import__('course.grading.agent', fromlist=['serve']).serve()"
+STDOUT_LIMIT = 20_000       # characters a test cell may print (the instructor's own hints)
+GRACE = 5.0                 # seconds a call gets to stop after an interrupt
+
+_EXCEPTIONS = {cls.__name__: cls for cls in (
+    ArithmeticError, AttributeError, FloatingPointError, IndexError, KeyError, LookupError, NameError,
+    NotImplementedError, OverflowError, RecursionError, RuntimeError, TypeError, UnboundLocalError,
+    ValueError, ZeroDivisionError, MemoryError, StopIteration)}
+_WARNINGS = {cls.__name__: cls for cls in (RuntimeWarning, UserWarning, DeprecationWarning, FutureWarning,
+                                            SyntaxWarning, ResourceWarning, ImportWarning, BytesWarning)}
+
+
+class KernelGone(RuntimeError):
+    """The kernel died, or stopped answering even after an interrupt."""
+
+
+class CallTimedOut(Exception):
+    """A student's function ran past the cell's time limit and was interrupted."""
+
+
+class GraderBroken(KernelGone):
+    """Grading cannot run at all (the kernel cannot import the grader's agent): not a student's fault."""
+
+
+class StudentError(RuntimeError):
+    """A student's function raised an exception of a kind the grader does not rebuild."""
+
+
+# ---------------------------------------------------------------- the channel to the kernel
+
+class Channel:
+    """The grader's end of one ``serve()`` conversation over the kernel's stdin channel."""
+
+    def __init__(self, km, alive):
+        self.client = BlockingKernelClient()
+        self.client.load_connection_info(km.get_connection_info())
+        self.client.start_channels(shell=True, iopub=False, stdin=True, hb=False, control=False)
+        self.km, self.alive = km, alive
+        self.msg_id = None
+        self.deadline = None
+
+    def close(self):
+        self.client.stop_channels()
+
+    def _drain(self):
+        for channel in (self.client.stdin_channel, self.client.shell_channel):
+            while channel.msg_ready():
+                channel.get_msg(timeout=0)
+
+    def begin(self, deadline):
+        self._drain()
+        self.deadline = deadline
+        self.msg_id = self.client.execute(SERVE, silent=True, store_history=False, allow_stdin=True,
+                                          stop_on_error=False)
+        ready = self._next()
+        if ready.get("op") != "ready":
+            raise KernelGone("the kernel did not start the grader's agent")
+
+    def end(self):
+        """Let ``serve()`` return; the kernel is then free for the next cell."""
+        if self.msg_id is None:
+            return
+        self.client.input(wire.dumps({"op": "done"}))
+        self._wait_reply(time.monotonic() + GRACE)
+        self.msg_id = None
+
+    def send(self, message):
+        """Reply to the kernel's pending prompt with ``message``; return the kernel's next one."""
+        self.client.input(wire.dumps(message))
+        return self._next()
+
+    def _next(self):
+        interrupted = False
+        while True:
+            if self.client.stdin_channel.msg_ready() or self._poll(self.client.stdin_channel, 0.05):
+                msg = self.client.stdin_channel.get_msg(timeout=0)
+                if msg["msg_type"] == "input_request":
+                    return wire.loads(msg["content"]["prompt"])
+                continue
+            if self._poll(self.client.shell_channel, 0):
+                reply = self.client.shell_channel.get_msg(timeout=0)
+                if reply["parent_header"].get("msg_id") == self.msg_id:
+                    self.msg_id = None
+                    content = reply["content"]
+                    raise AgentStopped(f"{content.get('ename', 'the agent')}: {content.get('evalue', 'ended')}")
+            if not self.alive():
+                raise KernelGone("the kernel died")
+            if time.monotonic() > self.deadline:
+                if interrupted:
+                    raise KernelGone("a function did not stop when interrupted after the time limit "
+                                     "(an infinite loop that catches KeyboardInterrupt?)")
+                interrupted = True
+                from jupyter_core.utils import run_sync
+                run_sync(self.km.interrupt_kernel)()
+                self.deadline = time.monotonic() + GRACE
+
+    @staticmethod
+    def _poll(channel, timeout):
+        return bool(channel.socket.poll(int(timeout * 1000)))
+
+    def _wait_reply(self, deadline):
+        while time.monotonic() < deadline and self.alive():
+            if self._poll(self.client.shell_channel, 0.05):
+                reply = self.client.shell_channel.get_msg(timeout=0)
+                if reply["parent_header"].get("msg_id") == self.msg_id:
+                    return
+            if self._poll(self.client.stdin_channel, 0):
+                # the agent is still asking: it was replaced or confused; answer "done" again
+                self.client.stdin_channel.get_msg(timeout=0)
+                self.client.input(wire.dumps({"op": "done"}))
+        raise KernelGone("the kernel did not finish the grader's request")
+
+
+class AgentStopped(RuntimeError):
+    """``serve()`` ended before the grader said it was done (it raised, or was replaced)."""
+
+
+# ---------------------------------------------------------------- remote functions
+
+class Remote:
+    """A student's function in the kernel (by name, or a handle to a callable it returned)."""
+
+    def __init__(self, runner, target, name):
+        self._runner, self._target, self.__name__ = runner, target, name
+
+    def __call__(self, *args, **kwargs):
+        return self._runner.call(self, args, kwargs)[0]
+
+    def __course_with_references__(self, references):
+        def call(*args, **kwargs):
+            return self._runner.call(self, args, kwargs, references=references)[0]
+        call.__name__ = self.__name__
+        return call
+
+    def __course_watched_call__(self, args, kwargs):
+        return self._runner.call(self, args, kwargs, watch=True)
+
+    def __repr__(self):
+        return f"<your {self.__name__}>"
+
+
+class Runner:
+    """Runs the test cells of one notebook against one kernel."""
+
+    def __init__(self, km, alive, timeout):
+        self.km, self.alive, self.timeout = km, alive, timeout
+        self.trusted = {"__builtins__": builtins, "__name__": "__course_tests__"}
+        self.channel = None
+        self.callbacks = {}
+
+    def close(self):
+        if self.channel is not None:
+            self.channel.close()
+            self.channel = None
+
+    # ---- the namespace
+    def trust_imports(self, source):
+        """Execute the import statements of a read-only setup cell here."""
+        tree = _parse(source)
+        imports = [node for node in tree.body if isinstance(node, (ast.Import, ast.ImportFrom))]
+        if imports:
+            exec(compile(ast.Module(body=imports, type_ignores=[]), "<setup imports>", "exec"), self.trusted)
+
+    def namespace(self, tree):
+        names = {node.id for node in ast.walk(tree) if isinstance(node, ast.Name)}
+        namespace = dict(self.trusted)
+        for name in names - set(self.trusted) - set(dir(builtins)):
+            namespace[name] = Remote(self, name, name)
+        return namespace
+
+    # ---- one test cell
+    def run_cell(self, cell, points):
+        """Execute a test cell's code here; return the outputs the cell gets."""
+        tree = _parse(cell.source)
+        namespace = self.namespace(tree)
+        printed = io.StringIO()
+        error = None
+        self.deadline = time.monotonic() + self.timeout
+        try:
+            with warnings.catch_warnings(record=True) as caught, contextlib.redirect_stdout(printed), \
+                    np.errstate(all="warn", under="ignore"):
+                warnings.simplefilter("always")
+                exec(compile(tree, f"<{cell.metadata.nbgrader.get('grade_id', 'test')}>", "exec"), namespace)
+            if caught:
+                w = caught[0]
+                error = AssertionError(f"a warning was raised: {w.category.__name__}: {w.message}. A correct "
+                                       "answer computes this without overflow or division by zero.")
+        except KernelGone:
+            raise
+        except Exception as exc:  # noqa: BLE001 -- every failure of a test is the student's verdict
+            error = exc
+        finally:
+            self._end_serving()
+        outputs = []
+        text = printed.getvalue()
+        if text:
+            outputs.append(new_output("stream", name="stdout", text=text[:STDOUT_LIMIT]))
+        if error is None:
+            return outputs
+        fraction = getattr(error, "fraction", None)
+        if isinstance(fraction, float) and 0 < fraction < 1:
+            outputs.insert(0, new_output("execute_result", data={"text/plain": f"{round(points * fraction, 4):g}"},
+                                         execution_count=None))
+        name = "CellTimeoutError" if isinstance(error, CallTimedOut) else type(error).__name__
+        message = str(error) or name
+        outputs.append(new_output("error", ename=name, evalue=message, traceback=[f"{name}: {message}"]))
+        return outputs
+
+    def _end_serving(self):
+        self.callbacks.clear()  # a grader function given to the student's code lives for one test cell
+        if self.channel is not None and self.channel.msg_id is not None:
+            self.channel.end()
+
+    # ---- calls into the kernel
+    def call(self, remote, args, kwargs, references=None, watch=False):
+        """Call the student's ``remote`` with ``args``; returns ``(result, course functions called)``."""
+        if self.channel is None:
+            self.channel = Channel(self.km, self.alive)
+        if self.channel.msg_id is None:
+            try:
+                self.channel.begin(self.deadline)
+            except AgentStopped as stopped:
+                if "No module named 'course" in str(stopped):
+                    raise GraderBroken(f"the sandboxed kernel cannot import course: {stopped}") from None
+                raise StudentError(f"the grader could not call {remote.__name__}: something in the notebook "
+                                   f"replaced what the kernel needs to answer ({stopped})") from None
+        try:
+            request = {"op": "call", "fn": self._tag_target(remote), "args": self._encode(list(args)),
+                       "kwargs": self._encode(dict(kwargs)),
+                       "refs": {name: self._encode(fn) for name, fn in (references or {}).items()},
+                       "watch": bool(watch)}
+            answer = self.channel.send(request)
+            while answer["op"] == "callback":
+                answer = self.channel.send(self._callback(answer))
+        except AgentStopped as stopped:
+            raise StudentError(f"{remote.__name__}: the kernel stopped answering the grader ({stopped})") from None
+        for category, message in answer.get("warnings", [])[:20]:
+            warnings.warn(str(message), _WARNINGS.get(category, UserWarning), stacklevel=3)
+        called = [str(name) for name in answer.get("course_calls", [])][:20]
+        if answer["op"] == "raised":
+            raise _rebuild(remote.__name__, answer.get("type"), answer.get("message"), self.timeout)
+        if answer["op"] != "result":
+            raise StudentError(f"{remote.__name__}: unexpected answer from the kernel")
+        try:
+            result = wire.decode(answer["value"], self._resolve)
+            originals = list(args) + list(kwargs.values())
+            for index, data in answer.get("changed", {}).items():
+                _write_back(originals[int(index)], wire.decode(data, self._resolve))
+        except (wire.WireError, ValueError, TypeError, IndexError, KeyError) as error:
+            raise StudentError(f"{remote.__name__} returned something that is not plain data ({error})") from None
+        return result, called
+
+    def _callback(self, request):
+        fn = self.callbacks.get(request.get("fn"))
+        if fn is None:
+            return {"op": "raise", "type": "RuntimeError", "message": "this grader function is no longer callable"}
+        try:
+            args = wire.decode(request["args"], self._resolve)
+            kwargs = wire.decode(request["kwargs"], self._resolve)
+            if type(args) is not list or type(kwargs) is not dict or not all(type(k) is str for k in kwargs):
+                raise wire.WireError("bad arguments")
+            value = fn(*args, **kwargs)
+            return {"op": "return", "value": self._encode(value)}
+        except KernelGone:
+            raise
+        except Exception as error:  # noqa: BLE001 -- reported to the student's code as an exception
+            kind = type(error).__name__ if type(error).__name__ in _EXCEPTIONS else "RuntimeError"
+            return {"op": "raise", "type": kind, "message": str(error)[:2000]}
+
+    def _encode(self, value):
+        return wire.encode(value, self._tag_callable)
+
+    def _tag_target(self, remote):
+        return remote._target if isinstance(remote._target, str) else {"$k": remote._target}
+
+    def _tag_callable(self, fn):
+        if isinstance(fn, Remote):
+            return {"$n": fn._target} if isinstance(fn._target, str) else {"$k": fn._target}
+        key = len(self.callbacks)
+        while key in self.callbacks:
+            key += 1
+        self.callbacks[key] = fn
+        return {"$g": key}
+
+    def _resolve(self, tag, body):
+        if tag == "$k" and type(body) is int:
+            return Remote(self, body, "function your code returned")
+        if tag == "$g" and body in self.callbacks:
+            return self.callbacks[body]
+        raise wire.WireError("unexpected callable")
+
+
+def _rebuild(name, kind, message, timeout):
+    message = str(message)[:2000]
+    if kind == "KeyboardInterrupt":
+        return CallTimedOut(f"{name} did not finish within the time limit ({timeout:g} s) and was "
+                            "interrupted (an infinite loop?)")
+    if kind == "NameError" and message == f"name '{name}' is not defined":
+        return NameError(f"{name} is not defined: run its cell, and keep the name the exercise gives")
+    cls = _EXCEPTIONS.get(kind)
+    if cls is None:
+        return StudentError(f"{name} raised {kind}: {message}")
+    return cls(f"{name} raised {kind}: {message}" if message else f"{name} raised {kind}")
+
+
+def _write_back(original, new):
+    """Make ``original`` (an argument the test passed) look as the student's call left its copy."""
+    if type(original) is np.ndarray and type(new) is np.ndarray:
+        if original.shape == new.shape:
+            original[...] = new.astype(original.dtype, copy=False)
+    elif type(original) is list and type(new) is list:
+        if len(original) == len(new):
+            for index, (old, value) in enumerate(zip(original, new)):
+                if type(old) in (np.ndarray, list, dict, tuple):
+                    _write_back(old, value)
+                else:
+                    original[index] = value
+        else:
+            original[:] = new
+    elif type(original) is dict and type(new) is dict:
+        for key in list(original):
+            if key not in new:
+                del original[key]
+        for key, value in new.items():
+            if key in original and type(original[key]) in (np.ndarray, list, dict, tuple):
+                _write_back(original[key], value)
+            else:
+                original[key] = value
+    elif type(original) is tuple and type(new) is tuple and len(original) == len(new):
+        for old, value in zip(original, new):
+            _write_back(old, value)
+
+
+def _parse(source):
+    from IPython.core.inputtransformer2 import TransformerManager
+
+    return ast.parse(TransformerManager().transform_cell(source))
+
+
+def is_test_cell(cell):
+    meta = cell.metadata.get("nbgrader", {})
+    return cell.cell_type == "code" and bool(meta.get("grade")) and not meta.get("solution")
+
+
+def is_setup_cell(cell):
+    meta = cell.metadata.get("nbgrader", {})
+    return (cell.cell_type == "code" and bool(meta.get("locked")) and not meta.get("grade")
+            and not meta.get("solution"))
+
+
+def process_alive(km):
+    """A cheap liveness check of the kernel process (``km.provisioner.process``)."""
+    process = getattr(getattr(km, "provisioner", None), "process", None)
+
+    def alive():
+        return process is None or process.poll() is None
+    return alive
+
