@@ -3,9 +3,19 @@
 One class of students is graded once (2 workers): an honest student and one student per attack.
 Each attack has an expected, recorded outcome: the affected exercise (or the whole submission)
 scores 0 with a reason, and every other exercise and every other student is graded as usual.
+
+The ``ATTACKS`` implement nothing (the released notebook) and try to win points anyway by what
+worked while the tests ran in the student's process: printing a score, reading the expected
+values from the checker's frame, the cell's source or the garbage collector, profiling hooks,
+rebinding the checkers' code, IPython's hooks, a ``str`` that equals everything, a link to the
+solutions. Each must score exactly what implementing nothing scores: 0. The same class is graded
+again with ``nbgrader autograde`` (what Formgrader's button runs): the scores are the same.
 """
 import json
+import os
 import shutil
+import subprocess
+import sys
 import socket
 import sqlite3
 import threading
@@ -42,6 +52,111 @@ def _plus(function, extra):
     """The honest notebook with ``extra`` run at the end of the solution cell ``function``."""
     nb = source_notebook(ASSIGNMENT)
     return replace_solution(nb, function, _solution(nb, function) + "\n" + extra)
+
+
+ATTACKS = {
+    "displayhook_score": ("numerical_derivative", '''
+def numerical_derivative(f, x, h=1e-5):
+    get_ipython().displayhook(2.0)        # nbgrader reads a test cell's first result as its score
+    print(2.0)
+    raise NotImplementedError()
+get_ipython().displayhook(27.0)
+'''),
+    "frame_walk": ("ssr", '''
+import sys
+class Oracle:
+    """Becomes whatever the checker that looks at it expects."""
+    def _expected(self):
+        frame = sys._getframe(1)
+        while frame is not None:
+            for key in ("expected", "_want", "want", "_expected"):
+                if key in frame.f_locals:
+                    return frame.f_locals[key]
+            frame = frame.f_back
+        return 0.0
+    def __float__(self):
+        return float(self._expected())
+    def __array__(self, dtype=None, copy=None):
+        return np.asarray(self._expected(), dtype=dtype)
+def ssr(a, x, y):
+    return Oracle()
+'''),
+    "linecache_expected": ("ssr_slope", '''
+def ssr_slope(a, x, y):
+    import linecache, re
+    for name in list(linecache.cache):
+        for line in linecache.getlines(name):
+            found = re.search(r"assert_close\\(ssr_slope\\([^)]*\\),\\s*([^,]+),", line)
+            if found:
+                try:
+                    return float(eval(found.group(1), {"a": a, "np": np}))
+                except Exception:
+                    pass
+    return 0.0
+'''),
+    "gc_reference": ("best_slope", '''
+def best_slope(x, y):
+    import gc
+    for thing in gc.get_objects():
+        if callable(thing) and getattr(thing, "__name__", "").startswith("_reference"):
+            try:
+                return thing(x, y)
+            except Exception:
+                pass
+    return 0.0
+'''),
+    "profile_hooks": ("sigmoid", '''
+import sys, threading, ctypes
+def _swap(frame, event, arg):
+    if event == "call" and frame.f_code.co_name in ("assert_close", "check_gradient", "isclose", "allclose"):
+        loc = frame.f_locals
+        if "expected" in loc and "actual" in loc:
+            loc["actual"] = loc["expected"]
+            ctypes.pythonapi.PyFrame_LocalsToFast(ctypes.py_object(frame), ctypes.c_int(0))
+    return None
+sys.setprofile(_swap)
+threading.setprofile(_swap)
+sys.settrace(lambda frame, event, arg: _swap(frame, event, arg))
+def sigmoid(z):
+    return 0.0 * np.asarray(z, dtype=float)
+'''),
+    "rebind_code": ("mse_prime", '''
+import course.gradcheck
+course.gradcheck.assert_close.__code__ = (lambda actual, expected, what="result", *, rtol=1e-7, atol=1e-9: None).__code__
+course.gradcheck.check_gradient.__code__ = (lambda f, x, analytic, **k: None).__code__
+course.gradcheck.call_quietly.__code__ = (lambda fn, *a, **k: fn(*a, **k)).__code__
+np.isclose.__kwdefaults__ = None
+np.allclose = lambda *a, **k: True
+import builtins
+builtins.abs = lambda x: 0
+def mse_prime(y_pred, y):
+    return 0 * np.asarray(y_pred, dtype=float)
+'''),
+    "ipython_hooks": ("huber_prime", '''
+ip = get_ipython()
+ip.input_transformer_manager.line_transforms.append(lambda lines: ["pass\\n"])
+type(ip).transform_cell = lambda self, raw_cell: "pass\\n"
+_real = ip.kernel.do_execute
+ip.kernel.do_execute = lambda *a, **k: _real("pass", *a[1:], **k)
+def huber_prime(y_pred, y, delta=1.0):
+    return 0.0
+'''),
+    "str_equals_everything": ("ssr", '''
+class Anything(str):
+    def __eq__(self, other):
+        return True
+    __hash__ = str.__hash__
+    def __float__(self):
+        return 0.0
+def ssr(a, x, y):
+    return Anything("right")
+'''),
+}
+
+
+def _release_with(function, code):
+    return replace_solution(nbformat.read(ROOT / "release" / ASSIGNMENT / notebook_name(ASSIGNMENT),
+                                          as_version=4), function, code)
 
 
 RELU_HEAD = 'def relu_prime(z):\n    """hostile"""\n'
@@ -117,6 +232,11 @@ def _class(root, port):
         "duplicate_test": duplicated,
         "reorder": reordered,
         "malformed": '{"cells": [{"cell_type": "code", "source": ',
+        "huge_outputs": _plus("relu_prime", "from IPython.display import HTML, display\n"
+                              "display(HTML('<b>x</b>' * 1_000_000))\n"
+                              "raise ValueError('y' * 5_000_000)"),
+        "link_to_source": ("link", source_file),
+        **{student: _release_with(function, code) for student, (function, code) in ATTACKS.items()},
     }
 
 
@@ -160,7 +280,9 @@ def graded(tmp_path_factory):
     for student, nb in students.items():
         folder = root / "submitted" / student / ASSIGNMENT
         folder.mkdir(parents=True)
-        if isinstance(nb, str):
+        if isinstance(nb, tuple):  # a symbolic link to the instructor's notebook
+            (folder / name).symlink_to(nb[1])
+        elif isinstance(nb, str):
             (folder / name).write_text(nb)
         else:
             nbformat.write(nb, folder / name)
@@ -192,7 +314,7 @@ def graded(tmp_path_factory):
     with sqlite3.connect(root / "gradebook.db") as db:
         tables = {row[0] for row in db.execute("SELECT name FROM sqlite_master WHERE type='table'")}
     leftover = command_lines()
-    return {"students": results, "summary": summary, "tables": tables, "listener": listener,
+    return {"students": results, "summary": summary, "tables": tables, "listener": listener, "root": root,
             "leftover_sleepers": [line for line in leftover.splitlines() if SLEEP_MARK in line]}
 
 
@@ -284,21 +406,54 @@ def test_no_network(graded):
     assert graded["listener"].received == []
 
 
-AFTER_MSE = ["test_mse_prime", "test_bce_prime", "test_huber_prime"]
+@pytest.mark.parametrize("student", ["rebind_allclose", "rebind_assert_allclose", "rebind_abs"])
+def test_rebinding_what_the_tests_use_changes_nothing(graded, student):
+    """The tests run in the grader's process: rebinding NumPy or builtins in the kernel only
+    changes the student's own code (here: still right)."""
+    _only_lost(graded, student, [])
 
 
-@pytest.mark.parametrize("student,what", [
-    ("rebind_allclose", "numpy.allclose was rebound"),
-    ("rebind_assert_allclose", "numpy.testing.assert_allclose was rebound"),
-    ("rebind_gradcheck", "course.gradcheck.assert_close was rebound"),
-    ("rebind_abs", "builtins.abs was rebound"),
-    ("rebind_setup_name", "the name `assert_close` of a read-only cell was rebound"),
-    ("input_transformer", "tampering detected"),
-])
-def test_tampering_is_detected(graded, student, what):
-    _only_lost(graded, student, AFTER_MSE, "tampering detected")
-    for cell in AFTER_MSE:
-        assert what in " | ".join(graded["students"][student]["errors"][cell])
+@pytest.mark.parametrize("student", ["rebind_gradcheck", "rebind_setup_name", "input_transformer"])
+def test_rebinding_does_not_hide_a_wrong_answer(graded, student):
+    _only_lost(graded, student, ["test_mse_prime"])
+
+
+@pytest.mark.parametrize("student", sorted(ATTACKS))
+def test_an_attack_without_work_scores_nothing(graded, student):
+    result = graded["students"][student]
+    scores = result["scores"]
+    assert scores and sum(s for s, _ in scores.values()) == 0, f"{student} won points: {_full(result)}"
+
+
+def test_outputs_of_every_kind_are_capped(graded):
+    _only_lost(graded, "huge_outputs", [])
+    assert graded["students"]["huge_outputs"]["size"] < 5_000_000
+
+
+def test_a_link_in_a_submission_is_refused(graded):
+    _failed(graded, "link_to_source", "unsafe-file")
+    assert "symbolic link" in graded["students"]["link_to_source"]["failure"]["reason"]
+
+
+def test_nbgrader_autograde_gives_the_same_scores(graded):
+    """`nbgrader autograde` (Formgrader's Autograde button runs the same Autograde app) uses the
+    pipeline of grader_config.py: the attacks and the honest student score the same as with
+    `course grade`."""
+    root = graded["root"]
+    for name in ("nbgrader_config.py", "grader_config.py"):
+        shutil.copy(ROOT / name, root / name)
+    students = ["honest", *sorted(ATTACKS)]
+    others = sorted(set(graded["students"]) - set(students))
+    env = dict(os.environ, PATH=os.path.dirname(sys.executable) + os.pathsep + os.environ["PATH"])
+    run = subprocess.run([os.path.join(os.path.dirname(sys.executable), "nbgrader"), "autograde", ASSIGNMENT,
+                          "--force", f"--CourseDirectory.student_id_exclude={','.join(others)}"],
+                         cwd=root, env=env, capture_output=True, text=True, timeout=900)
+    assert run.returncode == 0, run.stderr[-3000:]
+    with nbgrader_api(root).gradebook as gb:
+        for student in students:
+            nb = gb.find_submission(ASSIGNMENT, student).notebooks[0]
+            again = {g.name: (g.score, g.max_score) for g in nb.grades}
+            assert again == graded["students"][student]["scores"], student
 
 
 @pytest.mark.parametrize("student", ["delete_test", "edit_test", "duplicate_test"])

@@ -4,12 +4,17 @@
   of any solution region or hidden-test region of the source notebooks, no outputs, no
   gradebook, no .ipynb_checkpoints.
 * course/ (it ships to students) defines none of the graded functions of EXERCISES.md.
-* Feedback never shows hidden test code, even to a student who tries to print it.
+* Feedback never shows hidden test code, even to a student who tries to print it, and runs
+  no script; with `course feedback` and with `nbgrader generate_feedback` alike.
+* A probe that collects every string its kernel can reach finds no hidden test code.
 """
 import ast
 import html
+import os
 import re
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import nbformat
@@ -222,6 +227,90 @@ def relu_prime(z):
 '''
 
 
+# Collects every string the student's process can reach -- the calling frames and their code,
+# linecache, IPython's In/Out, every object the garbage collector tracks, the environment, the
+# files of the working folder, /tmp and HOME -- during each call of its relu_prime (a right one)
+# and again in a cell of its own at the end, and prints a 5-byte hash of every line it found.
+PROBE = '''
+def relu_prime(z):
+    _probe_collect()
+    return (np.asarray(z) > 0).astype(float)
+
+
+def _probe_collect():
+    import gc, linecache, os, sys, types
+    seen = globals().setdefault("_probe_seen", set())
+
+    def add(value, depth=0):
+        if isinstance(value, str):
+            seen.update(line.strip() for line in value.splitlines() if len(line.strip()) > 12)
+        elif isinstance(value, types.CodeType):
+            for item in value.co_consts:
+                add(item, depth)
+            seen.add(value.co_name)
+        elif isinstance(value, types.FunctionType):
+            seen.add(value.__name__)
+            add(value.__code__)
+        elif depth < 2 and isinstance(value, (list, tuple, set, frozenset)):
+            for item in list(value)[:5000]:
+                add(item, depth + 1)
+        elif depth < 2 and isinstance(value, dict):
+            for key, item in list(value.items())[:5000]:
+                add(key, depth + 1)
+                add(item, depth + 1)
+
+    frame = sys._getframe()
+    while frame is not None:
+        add(frame.f_code)
+        add(dict(frame.f_locals))
+        frame = frame.f_back
+    for name in list(linecache.cache):
+        add("".join(linecache.getlines(name)))
+    ip = get_ipython()
+    add(list(ip.user_ns.get("In", [])))
+    add(dict(ip.user_ns.get("Out", {})))
+    add(dict(os.environ))
+    for thing in gc.get_objects():
+        add(thing, 1)
+    for top in (os.getcwd(), "/tmp", os.path.expanduser("~")):
+        for folder, _, files in os.walk(top):
+            for name in files:
+                try:
+                    with open(os.path.join(folder, name), errors="replace") as f:
+                        add(f.read(2_000_000))
+                except OSError:
+                    pass
+'''
+
+PROBE_REPORT = '''
+import base64, hashlib, zlib
+_probe_collect()
+_digests = b"".join(sorted({hashlib.sha256(line.encode()).digest()[:5] for line in _probe_seen}))
+print("PROBE", base64.b64encode(zlib.compress(_digests, 9)).decode())
+'''
+
+
+def _digest(line):
+    import hashlib
+
+    return hashlib.sha256(line.encode()).digest()[:5]
+
+
+def _probe_findings(text):
+    import base64
+    import zlib
+
+    blob = zlib.decompress(base64.b64decode(text.split("PROBE ", 1)[1].split()[0]))
+    return {blob[i:i + 5] for i in range(0, len(blob), 5)}
+
+
+SCRIPT = '''
+from IPython.display import HTML, Javascript, display
+display(HTML('<b onmouseover="alert(11)">bold</b><script>alert(12)</script><a href="javascript:alert(13)">x</a>'))
+display(Javascript("alert(14)"))
+'''
+
+
 @pytest.fixture(scope="module")
 def feedback(tmp_path_factory):
     """Feedback HTML of a small graded class: honest, blank, and a student who prints and
@@ -234,28 +323,71 @@ def feedback(tmp_path_factory):
     root = tmp_path_factory.mktemp("feedback-course")
     shutil.copytree(ROOT / "source" / assignment, root / "source" / assignment)
     name = notebook_name(assignment)
+    probe = replace_solution(source_notebook(assignment), "relu_prime", PROBE)
+    probe.cells.append(nbformat.v4.new_code_cell(PROBE_REPORT))
+    scripted = source_notebook(assignment)
+    scripted.cells.append(nbformat.v4.new_code_cell(SCRIPT))
     students = {"honest": source_notebook(assignment),
                 "blank": nbformat.read(ROOT / "release" / assignment / name, as_version=4),
-                "spy": replace_solution(source_notebook(assignment), "relu_prime", SPY)}
+                "spy": replace_solution(source_notebook(assignment), "relu_prime", SPY),
+                "probe": probe, "scripted": scripted}
     for student, nb in students.items():
         folder = root / "submitted" / student / assignment
         folder.mkdir(parents=True)
         nbformat.write(nb, folder / name)
     grade(root=root, assignments=[assignment], workers=2, sandbox=True, progress=False, log=lambda m: None)
+    graded_probe = nbformat.read(root / "autograded" / "probe" / assignment / name, as_version=4)
+    probe_output = "".join(o.get("text", "") for o in graded_probe.cells[-1].get("outputs", []))
     results = feedback_module.generate(root, [assignment])
     assert all(ok for _, _, ok, _ in results), results
-    pages = {}
+    pages, raw_pages = {}, {}
     for student in students:
         files = list((root / "feedback" / student / assignment).glob("*.html"))
         assert files, f"no feedback for {student}"
-        raw = files[0].read_text()
-        pages[student] = html.unescape(re.sub(r"<[^>]+>", "", raw))
-    return pages
+        raw_pages[student] = files[0].read_text()
+        pages[student] = html.unescape(re.sub(r"<[^>]+>", "", raw_pages[student]))
+    # nbgrader's own command (Formgrader's Generate Feedback runs the same app) writes the same
+    for file in ("nbgrader_config.py", "grader_config.py"):
+        shutil.copy(ROOT / file, root / file)
+    shutil.rmtree(root / "feedback")
+    env = dict(os.environ, PATH=os.path.dirname(sys.executable) + os.pathsep + os.environ["PATH"])
+    run = subprocess.run([os.path.join(os.path.dirname(sys.executable), "nbgrader"), "generate_feedback",
+                          assignment, "--force"], cwd=root, env=env, capture_output=True, text=True, timeout=600)
+    assert run.returncode == 0, run.stderr[-3000:]
+    cli_raw = {student: next((root / "feedback" / student / assignment).glob("*.html")).read_text()
+               for student in students}
+    cli_text = {student: html.unescape(re.sub(r"<[^>]+>", "", page)) for student, page in cli_raw.items()}
+    return {"text": pages, "raw": raw_pages, "cli": cli_text, "cli_raw": cli_raw, "probe": probe_output}
 
 
-@pytest.mark.parametrize("student", ["honest", "blank", "spy"])
-def test_feedback_shows_no_hidden_test_code(feedback, student):
-    text = feedback[student]
+def test_the_kernel_never_sees_test_code(feedback):
+    """Everything the probe found in its process and sandbox: no line of any test cell of the
+    notebook (visible lines only in the notebook file it was given), no reference function."""
+    found = _probe_findings(feedback["probe"])
+    assert len(found) > 1000, "the probe found almost nothing: it did not run"
+    nb = nbformat.read(next((ROOT / "source" / ASSIGNMENTS[0]).glob("*.ipynb")), as_version=4)
+    public = "\n".join(cell.source for path in ROOT.glob(f"release/{ASSIGNMENTS[0]}/*.ipynb")
+                       for cell in nbformat.read(path, as_version=4).cells)
+    hidden = [line for line in _secrets("hidden test") if len(line) > 12 and line not in public]
+    assert hidden and not [line for line in hidden if _digest(line) in found], \
+        [line for line in hidden if _digest(line) in found][:3]
+    references = {name for cell in nb.cells if cell.metadata.get("nbgrader", {}).get("grade")
+                  for name in re.findall(r"def (_\w+)\(", cell.source)}
+    assert references and not [name for name in references if _digest(name) in found]
+
+
+@pytest.mark.parametrize("student", ["honest", "scripted"])
+def test_feedback_runs_no_script(feedback, student):
+    for page in (feedback["raw"][student], feedback["cli_raw"][student]):
+        body = page[page.index("<body"):]
+        for mark in ("alert(11)", "alert(12)", "alert(13)", "alert(14)", "onmouseover", "javascript:"):
+            assert mark not in body, f"{student}: feedback contains {mark}"
+
+
+@pytest.mark.parametrize("student", ["honest", "blank", "spy", "probe"])
+@pytest.mark.parametrize("page", ["text", "cli"])
+def test_feedback_shows_no_hidden_test_code(feedback, student, page):
+    text = feedback[page][student]
     # a hidden line that is part of a line students see anyway (`rtol=1e-6)`) proves nothing
     public = "\n".join(cell.source for path in ROOT.glob(f"release/{ASSIGNMENTS[0]}/*.ipynb")
                        for cell in nbformat.read(path, as_version=4).cells)
@@ -267,4 +399,4 @@ def test_feedback_shows_no_hidden_test_code(feedback, student):
 
 def test_feedback_shows_no_solution_code_to_others(feedback):
     solutions = [line for line in _secrets("solution") if len(line) > 12]
-    assert not [line for line in solutions if line in feedback["blank"]]
+    assert not [line for line in solutions if line in feedback["text"]["blank"]]

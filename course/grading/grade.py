@@ -16,10 +16,10 @@ Files written by the coordinator, for ``python -m course report`` and for re-run
     student: ``{"assignment", "student", "kind", "reason", "score", "max_score", "status"}``.
     ``status`` is ``"failed"`` (nothing could be graded: the submission is recorded in the
     gradebook with every grade 0) or ``"graded"`` (graded, with a problem worth reviewing, e.g.
-    ``kind == "timeout"``: a cell was interrupted after the time limit, or ``"tampering"``: the
-    tamper guard zeroed a test). ``kind`` is a key of ``course.grading.worker.KINDS``: missing,
-    misnamed, malformed, kernel-died, memory-limit, cpu-limit, timeout, tampering,
-    kernel-unresponsive, worker-died, error; ``reason`` is a sentence for the instructor.
+    ``kind == "timeout"``: a cell was interrupted after the time limit). ``kind`` is a key of
+    ``course.grading.worker.KINDS``: missing, misnamed, malformed, unsafe-file, kernel-died,
+    memory-limit, cpu-limit, timeout, kernel-unresponsive, worker-died, error; ``reason`` is a
+    sentence for the instructor.
 ``autograded/grading_state.json``
     What was graded from which content: ``{"submissions": {"<assignment>/<student>":
     {"digest", "status", "kind", "reason", "score", "max_score", "seconds"}}, "assignments":

@@ -1,4 +1,4 @@
-"""Hardening of autograding: the bubblewrap sandbox, resource limits and tamper checks.
+"""Hardening of autograding: the bubblewrap sandbox, resource limits and output caps.
 
 The grading pipeline merges ``grading_overrides(sandbox)`` into the nbgrader config of every
 worker. It raises ``SandboxUnavailable`` when ``sandbox`` is true and bubblewrap cannot be used,
@@ -24,12 +24,15 @@ How a submission's kernel runs (``SandboxKernelManager``):
 Defaults per submission (``SandboxKernelManager`` traits, configurable like any nbgrader
 setting): 2 GiB address space, 600 CPU seconds per process, 128 processes/threads, 64 MiB per
 written file, a 256 MiB /tmp, 1024 open files; ``SandboxedExecute``: 2 MiB / 200 outputs per
-cell while it runs (nbgrader's LimitOutput then keeps 1000 lines).
+cell and 16 MiB for the notebook while it runs, every kind of output counted (nbgrader's
+LimitOutput then keeps 1000 lines).
 * The coordinator talks to the kernel over ZMQ ``ipc`` sockets in a scratch folder that is
   bound into the sandbox at the same path: TCP would need the network namespace.
 
-``SandboxedExecute`` (nbgrader's Execute with this kernel manager) also caps the output a cell
-may produce while it runs and turns a dead kernel into ``SubmissionStopped`` with the reason
+``SandboxedExecute`` (nbgrader's Execute with this kernel manager) sends the kernel every cell
+but the test cells, which the trusted runner (``course.grading.runner``) executes in the
+grader's process; it caps the output while cells run and turns a dead kernel into
+``SubmissionStopped`` with the reason
 (memory, CPU time, a crash, ``os._exit``), which nbgrader records in the autograde log; grading
 of the other submissions goes on. ``failure_reason(log)`` finds that reason again.
 """

@@ -15,6 +15,7 @@ import json
 import os
 import re
 import socket
+import stat
 import threading
 import time
 from pathlib import Path
@@ -28,7 +29,7 @@ KINDS = {
     "memory-limit": "the submission used more memory than the sandbox allows",
     "cpu-limit": "the submission used more CPU time than the sandbox allows",
     "timeout": "a cell ran longer than the time limit and was interrupted (infinite loop?)",
-    "tampering": "tampering detected (the submission rebound something the tests rely on); review it",
+    "unsafe-file": "the submission holds a symbolic link or a special file (refused unread)",
     "kernel-unresponsive": "the kernel stopped responding and could not be interrupted",
     "worker-died": "the grading worker process died while grading this submission",
     "error": "nbgrader could not grade the submission",
@@ -138,6 +139,9 @@ def _precheck(folder, notebooks):
 
     if not folder.is_dir():
         return "missing", f"no folder {folder.parent.name}/{folder.name} in submitted/"
+    unsafe = _unsafe_entry(folder)
+    if unsafe:
+        return "unsafe-file", unsafe
     present = sorted(p.name for p in folder.glob("*.ipynb"))
     expected = [n for n in notebooks if n in present]
     if not expected:
@@ -151,6 +155,22 @@ def _precheck(folder, notebooks):
         except Exception as error:  # not JSON, not a notebook, bad encoding
             first = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
             return "malformed", f"{name} is not a readable notebook: {first[:200]}"
+    return None
+
+
+def _unsafe_entry(folder):
+    """A sentence about the first symbolic link or special file under ``folder``, else ``None``.
+
+    nbgrader copies what a link points to (``source/``, another student's work), and a FIFO or
+    device would hang or leak the copy: a submission is plain files and folders only.
+    """
+    for path in [folder, *sorted(folder.rglob("*"))]:
+        info = os.lstat(path)
+        name = path.relative_to(folder.parent)
+        if stat.S_ISLNK(info.st_mode):
+            return f"{name} is a symbolic link (to {os.readlink(path)}); submissions are refused with links"
+        if not (stat.S_ISREG(info.st_mode) or stat.S_ISDIR(info.st_mode)):
+            return f"{name} is not a plain file or folder (a FIFO, socket or device)"
     return None
 
 
@@ -197,30 +217,21 @@ def _scores(api, assignment, student):
     return _with_retries(read)
 
 
-def _flagged_cells(api, assignment, student, notebooks):
-    """{"timeout": [cells], "tampering": [cells]} from the errors in the autograded notebooks."""
+def _timed_out_cells(api, assignment, student, notebooks):
+    """Test cells of the autograded notebooks that were stopped at the time limit."""
     import nbformat
 
     folder = Path(api.coursedir.format_path(api.coursedir.autograded_directory, student, assignment))
-    found = {"timeout": [], "tampering": []}
+    found = []
     for name in notebooks:
         path = folder / name
         if not path.exists():
             continue
-        nb = nbformat.read(path, as_version=4)
-        for index, cell in enumerate(nb.cells):
+        for index, cell in enumerate(nbformat.read(path, as_version=4).cells):
             label = cell.metadata.get("nbgrader", {}).get("grade_id") or f"cell {index + 1}"
-            for output in cell.get("outputs", []):
-                if output.get("output_type") != "error":
-                    continue
-                if output.get("ename") == "CellTimeoutError":
-                    kind = "timeout"
-                elif "tampering detected" in str(output.get("evalue", "")):
-                    kind = "tampering"
-                else:
-                    continue
-                if label not in found[kind]:
-                    found[kind].append(label)
+            if any(o.get("output_type") == "error" and o.get("ename") == "CellTimeoutError"
+                   for o in cell.get("outputs", [])) and label not in found:
+                found.append(label)
     return found
 
 
@@ -246,13 +257,9 @@ def grade_one(task):
         if outcome["success"]:
             result["status"] = "graded"
             result["score"], result["max_score"] = _scores(api, assignment, student)
-            flagged = _flagged_cells(api, assignment, student, task["notebooks"])
-            for kind in ("tampering", "timeout"):  # tampering first: it needs a human to look
-                if flagged[kind]:
-                    result["kind"] = kind
-                    result["reason"] = "; ".join(f"{KINDS[k]}: {', '.join(flagged[k])}"
-                                                 for k in ("tampering", "timeout") if flagged[k])
-                    break
+            timed_out = _timed_out_cells(api, assignment, student, task["notebooks"])
+            if timed_out:
+                result["kind"], result["reason"] = "timeout", f"{KINDS['timeout']}: {', '.join(timed_out)}"
             result["seconds"] = time.perf_counter() - start
             return result
         kind = _classify(log)
