@@ -79,3 +79,10 @@ def test_callables_travel_as_tags():
     tagged = wire.encode([len, 1], lambda fn: seen.append(fn) or {"$g": 0})
     assert tagged == [{"$g": 0}, 1] and seen == [len]
     assert wire.decode(tagged, lambda tag, body: (tag, body)) == [("$g", 0), 1]
+
+
+def test_numpy_ufuncs_travel_by_name():
+    assert wire.encode(np.cos) == {"$lib": "cos"}
+    assert wire.decode({"$lib": "cos"}) is np.cos
+    with pytest.raises(wire.WireError):
+        wire.decode({"$lib": "load"})  # a NumPy function that is not a ufunc

@@ -1,9 +1,8 @@
 """The kernel's side of the trusted runner: calls the notebook's functions when the grader asks.
 
 At grading time the kernel never receives a test cell. For each one the grader sends a single
-request, ``serve()``, and then drives a conversation over the kernel's stdin channel: every
-``input(prompt)`` call here sends one message (the prompt) and receives the next (the reply).
-The grader asks for calls of the notebook's functions with plain data (``course.grading.wire``);
+request, ``serve(path)``, which connects to the grader's Unix socket at ``path``; the grader then
+drives the conversation, one length-prefixed JSON message each way at a time. It asks for calls of the notebook's functions with plain data (``course.grading.wire``);
 the answer is plain data, the arguments the function changed in place, and the warnings it
 raised. Callables of the grader arrive as stubs that call back across the same channel.
 
@@ -11,6 +10,7 @@ Nothing here is secret and nothing here is trusted: a student can rewrite all of
 change what their own functions appear to return. The grader validates every answer.
 """
 import builtins
+import socket
 import sys
 import warnings
 from pathlib import Path
@@ -25,13 +25,25 @@ MAX_MESSAGE = 2000  # characters of an exception message sent back
 
 
 class _Session:
-    def __init__(self, namespace):
-        self.namespace = namespace
+    def __init__(self, namespace, sock):
+        self.namespace, self.sock = namespace, sock
         self.kept = {}      # id -> a callable this kernel returned to the grader
 
-    # ---- the channel: one input() call sends a message and receives the reply
+    # ---- the channel: send one message, receive the grader's next
     def exchange(self, message):
-        return wire.loads(builtins.input(wire.dumps(message)))
+        data = wire.dumps(message).encode()
+        self.sock.sendall(len(data).to_bytes(4, "big") + data)
+        return wire.loads(self._read(int.from_bytes(self._read(4), "big")).decode())
+
+    def _read(self, size):
+        chunks, left = [], size
+        while left:
+            chunk = self.sock.recv(min(left, 1 << 20))
+            if not chunk:
+                raise ConnectionError("the grader hung up")
+            chunks.append(chunk)
+            left -= len(chunk)
+        return b"".join(chunks)
 
     # ---- translating values
     def tag(self, fn):
@@ -145,15 +157,17 @@ def _exception(name, message):
     return _BUILTIN_ERRORS.get(name, RuntimeError)(message)
 
 
-def serve():
-    """Answer the grader's calls until it says it is done (one test cell)."""
+def serve(path):
+    """Answer the grader's calls, over the Unix socket at ``path``, until it says it is done."""
     from IPython import get_ipython
 
-    session = _Session(get_ipython().user_ns)
-    outgoing = {"op": "ready"}
-    while True:
-        incoming = session.exchange(outgoing)
-        if incoming["op"] == "done":
-            return
-        outgoing = session.call(incoming) if incoming["op"] == "call" else {
-            "op": "raised", "type": "RuntimeError", "message": f"unexpected {incoming['op']}", "warnings": []}
+    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as sock:
+        sock.connect(path)
+        session = _Session(get_ipython().user_ns, sock)
+        outgoing = {"op": "ready"}
+        while True:
+            incoming = session.exchange(outgoing)
+            if incoming["op"] == "done":
+                return
+            outgoing = session.call(incoming) if incoming["op"] == "call" else {
+                "op": "raised", "type": "RuntimeError", "message": f"unexpected {incoming['op']}", "warnings": []}

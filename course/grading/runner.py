@@ -5,7 +5,7 @@ it from the gradebook) here, in a namespace made of the notebook's trusted impor
 statements of its read-only setup cells) and one ``Remote`` per other name the cell reads. A
 ``Remote`` stands for the student's function of that name: calling it sends plain data to the
 kernel (``course.grading.agent.serve``), the student's function runs there, and plain data comes
-back (``course.grading.wire``). Callables the test hands to a student function stay here and are
+back (``course.grading.wire``, over a Unix socket the kernel connects to). Callables the test hands to a student function stay here and are
 called back; a callable the student's function returns comes back as a ``Remote`` handle.
 
 The runner writes the cell's outputs itself: nothing, or the failure message as one error, or a
@@ -16,6 +16,11 @@ import ast
 import builtins
 import contextlib
 import io
+import os
+import select
+import shutil
+import socket
+import tempfile
 import time
 import warnings
 
@@ -25,7 +30,7 @@ from nbformat.v4 import new_output
 
 from course.grading import wire
 
-SERVE = "__import__('course.grading.agent', fromlist=['serve']).serve()"
+SERVE = "__import__('course.grading.agent', fromlist=['serve']).serve"
 STDOUT_LIMIT = 20_000       # characters a test cell may print (the instructor's own hints)
 GRACE = 5.0                 # seconds a call gets to stop after an interrupt
 
@@ -56,55 +61,103 @@ class StudentError(RuntimeError):
 # ---------------------------------------------------------------- the channel to the kernel
 
 class Channel:
-    """The grader's end of one ``serve()`` conversation over the kernel's stdin channel."""
+    """The grader's end of one ``serve()`` conversation per test cell.
+
+    The kernel is asked, over its shell channel, to run ``serve(path)``; ``serve`` connects to a
+    Unix socket the grader listens on in a folder the kernel can see (the sandbox's connection
+    folder), and the two then exchange length-prefixed JSON messages until the grader says done.
+    """
 
     def __init__(self, km, alive):
         self.client = BlockingKernelClient()
         self.client.load_connection_info(km.get_connection_info())
-        self.client.start_channels(shell=True, iopub=False, stdin=True, hb=False, control=False)
+        self.client.start_channels(shell=True, iopub=False, stdin=False, hb=False, control=False)
         self.km, self.alive = km, alive
+        folder = getattr(km, "runner_folder", None)
+        self.own_folder = None if folder else tempfile.mkdtemp(prefix="course-runner-")
+        self.path = os.path.join(folder or self.own_folder, f"runner-{os.getpid()}-{id(self):x}.sock")
+        self.listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        self.listener.bind(self.path)
+        os.chmod(self.path, 0o666)  # the kernel runs as another user in the sandbox
+        self.listener.listen(1)
+        self.connection = None
         self.msg_id = None
         self.deadline = None
 
     def close(self):
+        self._hang_up()
+        self.listener.close()
         self.client.stop_channels()
+        if self.own_folder:
+            shutil.rmtree(self.own_folder, ignore_errors=True)
+        else:
+            with contextlib.suppress(OSError):
+                os.unlink(self.path)
 
-    def _drain(self):
-        for channel in (self.client.stdin_channel, self.client.shell_channel):
-            while channel.msg_ready():
-                channel.get_msg(timeout=0)
+    def _hang_up(self):
+        if self.connection is not None:
+            self.connection.close()
+            self.connection = None
 
     def begin(self, deadline):
-        self._drain()
+        while self.client.shell_channel.msg_ready():
+            self.client.shell_channel.get_msg(timeout=0)
         self.deadline = deadline
-        self.msg_id = self.client.execute(SERVE, silent=True, store_history=False, allow_stdin=True,
-                                          stop_on_error=False)
-        ready = self._next()
-        if ready.get("op") != "ready":
+        self.msg_id = self.client.execute(f"{SERVE}({self.path!r})", silent=True, store_history=False,
+                                          allow_stdin=False, stop_on_error=False)
+        self._wait(self.listener)
+        self.connection, _ = self.listener.accept()
+        if self._receive().get("op") != "ready":
             raise KernelGone("the kernel did not start the grader's agent")
 
     def end(self):
         """Let ``serve()`` return; the kernel is then free for the next cell."""
         if self.msg_id is None:
             return
-        self.client.input(wire.dumps({"op": "done"}))
-        self._wait_reply(time.monotonic() + GRACE)
-        self.msg_id = None
+        with contextlib.suppress(OSError):
+            self._write({"op": "done"})
+        deadline = time.monotonic() + GRACE
+        while time.monotonic() < deadline and self.alive():
+            if self.client.shell_channel.socket.poll(50):
+                reply = self.client.shell_channel.get_msg(timeout=0)
+                if reply["parent_header"].get("msg_id") == self.msg_id:
+                    self.msg_id = None
+                    self._hang_up()
+                    return
+        raise KernelGone("the kernel did not finish the grader's request")
 
     def send(self, message):
-        """Reply to the kernel's pending prompt with ``message``; return the kernel's next one."""
-        self.client.input(wire.dumps(message))
-        return self._next()
+        """Send ``message`` to the kernel; return the kernel's next message."""
+        self._write(message)
+        return self._receive()
 
-    def _next(self):
+    def _write(self, message):
+        data = wire.dumps(message).encode()
+        self.connection.sendall(len(data).to_bytes(4, "big") + data)
+
+    def _receive(self):
+        header = self._read(4)
+        size = int.from_bytes(header, "big")
+        if size > wire.MAX_TEXT:
+            raise AgentStopped("a message over the size limit")
+        return wire.loads(self._read(size).decode("utf-8", "replace"))
+
+    def _read(self, size):
+        chunks, left = [], size
+        while left:
+            self._wait(self.connection)
+            chunk = self.connection.recv(min(left, 1 << 20))
+            if not chunk:
+                raise AgentStopped("the agent hung up")
+            chunks.append(chunk)
+            left -= len(chunk)
+        return b"".join(chunks)
+
+    def _wait(self, sock):
+        """Until ``sock`` is readable; interrupts the kernel at the deadline, gives up after."""
         interrupted = False
-        while True:
-            if self.client.stdin_channel.msg_ready() or self._poll(self.client.stdin_channel, 0.05):
-                msg = self.client.stdin_channel.get_msg(timeout=0)
-                if msg["msg_type"] == "input_request":
-                    return wire.loads(msg["content"]["prompt"])
-                continue
-            if self._poll(self.client.shell_channel, 0):
+        while not select.select([sock], [], [], 0.05)[0]:
+            if self.client.shell_channel.msg_ready():
                 reply = self.client.shell_channel.get_msg(timeout=0)
                 if reply["parent_header"].get("msg_id") == self.msg_id:
                     self.msg_id = None
@@ -120,22 +173,6 @@ class Channel:
                 from jupyter_core.utils import run_sync
                 run_sync(self.km.interrupt_kernel)()
                 self.deadline = time.monotonic() + GRACE
-
-    @staticmethod
-    def _poll(channel, timeout):
-        return bool(channel.socket.poll(int(timeout * 1000)))
-
-    def _wait_reply(self, deadline):
-        while time.monotonic() < deadline and self.alive():
-            if self._poll(self.client.shell_channel, 0.05):
-                reply = self.client.shell_channel.get_msg(timeout=0)
-                if reply["parent_header"].get("msg_id") == self.msg_id:
-                    return
-            if self._poll(self.client.stdin_channel, 0):
-                # the agent is still asking: it was replaced or confused; answer "done" again
-                self.client.stdin_channel.get_msg(timeout=0)
-                self.client.input(wire.dumps({"op": "done"}))
-        raise KernelGone("the kernel did not finish the grader's request")
 
 
 class AgentStopped(RuntimeError):

@@ -414,6 +414,11 @@ class SandboxKernelManager(AsyncKernelManager):
             cmd = self._cgroups.wrap(cmd)
         return cmd, kw
 
+    @property
+    def runner_folder(self):
+        """Where the trusted runner's socket goes: the one host folder bound into the sandbox."""
+        return str(self._scratch / "conn") if self._scratch is not None else None
+
     def lock_scratch(self):
         """Once the kernel has bound its sockets: it may no longer create files on the host."""
         if self._uid is None or self._scratch is None:

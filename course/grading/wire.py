@@ -9,6 +9,7 @@ or dict (str or int keys) of values. Tagged JSON objects carry what JSON lacks::
     {"$f": "nan" | "inf" | "-inf"}    a non-finite float
     {"$g": id}  a callable of the grader    {"$k": id}  a callable the kernel keeps
     {"$n": name}  a name in the kernel's namespace (a student function passed as an argument)
+    {"$lib": name}  a NumPy ufunc (``np.cos``): public code, so it runs where it is called
 
 ``encode`` accepts only those exact types (no subclasses, no object arrays), so a student's
 object never reaches JSON as anything but data; ``decode`` builds fresh objects of exactly
@@ -78,6 +79,8 @@ def encode(value, callable_tag=None, depth=0):
                 raise WireError(f"dict keys must be str or int, not {type(key).__name__}")
             pairs.append([key, encode(item, callable_tag, depth + 1)])
         return {"$d": pairs}
+    if kind is np.ufunc and getattr(np, value.__name__, None) is value:
+        return {"$lib": value.__name__}
     if callable(value) and callable_tag is not None:
         return callable_tag(value)
     if kind is np.ndarray or isinstance(value, np.ndarray):
@@ -130,6 +133,11 @@ def decode(data, callable_of=None, depth=0):
         if body not in ("nan", "inf", "-inf"):
             raise WireError("bad float")
         return float(body)
+    if tag == "$lib":
+        fn = getattr(np, body, None) if type(body) is str else None
+        if isinstance(fn, np.ufunc):
+            return fn
+        raise WireError(f"{body!r} is not a NumPy ufunc")
     if tag in ("$g", "$k", "$n") and callable_of is not None:
         return callable_of(tag, body)
     raise WireError(f"unexpected tag {tag!r}")
