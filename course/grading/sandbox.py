@@ -676,7 +676,9 @@ class SandboxedExecute(Execute):
 
     def output(self, outs, msg, display_id, cell_index):
         # Every kind of output counts, errors and every MIME type included: a kernel can send
-        # a traceback or an image as large as any print.
+        # a traceback or an image as large as any print. An error is kept, shortened.
+        if msg.get("msg_type") == "error":
+            _shorten_error(msg["content"])
         if self._over_cap(cell_index, len(json.dumps(msg.get("content", {}), default=str)), len(outs)):
             if cell_index not in self._truncated:
                 self._truncated.add(cell_index)
@@ -690,11 +692,24 @@ class SandboxedExecute(Execute):
             return None
         return super().output(outs, msg, display_id, cell_index)
 
+    def on_cell_executed(self, **kwargs):
+        # nbgrader copies the reply's error into the cell when no error output was kept
+        _shorten_error(kwargs["execute_reply"]["content"])
+        return super().on_cell_executed(**kwargs)
+
     def _update_display_id(self, display_id, msg):
         # an update replaces data in outputs already kept: it counts against the caps as well
         if self._over_cap(-1, len(json.dumps(msg.get("content", {}), default=str)), 0):
             return
         super()._update_display_id(display_id, msg)
+
+
+def _shorten_error(content, limit=2000, lines=30):
+    """An error's message and traceback cut to a size a notebook can carry."""
+    if "evalue" in content:
+        content["evalue"] = str(content["evalue"])[:limit]
+    if "traceback" in content:
+        content["traceback"] = [str(line)[:limit] for line in list(content["traceback"])[-lines:]]
 
 
 # ---------------------------------------------------------------- configuration
