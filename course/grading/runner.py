@@ -250,11 +250,11 @@ class Runner:
                 error = AssertionError(f"a warning was raised: {w.category.__name__}: {w.message}. A correct "
                                        "answer computes this without overflow or division by zero.")
         except KernelGone:
+            self.callbacks.clear()
             raise
         except Exception as exc:  # noqa: BLE001 -- every failure of a test is the student's verdict
             error = exc
-        finally:
-            self._end_serving()
+        self._end_serving()
         outputs = []
         text = printed.getvalue()
         if text:

@@ -113,6 +113,8 @@ def _classify(log):
             return "memory-limit"
         if "CPU time limit" in stopped:
             return "cpu-limit"
+        if "did not stop when interrupted" in stopped:
+            return "kernel-unresponsive"
         return "kernel-died"
     if "DeadKernelError" in log or "Kernel died" in log:
         return "kernel-died"
