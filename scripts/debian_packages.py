@@ -50,6 +50,10 @@ def pretended(environ=os.environ):
     return set(environ.get(PRETEND_MISSING, "").split())
 
 
+def has_apt():
+    return shutil.which("apt-get") is not None
+
+
 def sudo_line(names):
     """The command a user who is not root runs to install ``names``."""
     return "sudo apt-get install " + " ".join(shlex.quote(name) for name in names)
@@ -84,9 +88,9 @@ def main(argv=None, euid=None, run=subprocess.run):
     if not need:
         return 0
     euid = os.geteuid() if euid is None else euid
-    has_apt = shutil.which("apt-get") is not None
-    if euid != 0 or not has_apt:
-        print(advice(need, has_apt), file=sys.stderr)
+    apt = has_apt()
+    if euid != 0 or not apt:
+        print(advice(need, apt), file=sys.stderr)
         return 1
     try:
         install(need, run=run)

@@ -16,14 +16,15 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 SCANNED = ("tests", "course", "benchmarks")
+SYSTEM_DIRS = ("/usr/", "/bin/", "/sbin/", "/lib/")  # what dpkg installs (/usr/local is not)
+RUNNERS = {"run", "Popen", "call", "check_call", "check_output", "execv", "execvp"}
 
 
 def _scanned_files():
     """The code whose system dependencies count (this file's paths configure the scan)."""
     here = Path(__file__).resolve()
     return [file for folder in SCANNED for file in sorted((ROOT / folder).rglob("*.py")) if file.resolve() != here]
-SYSTEM_DIRS = ("/usr/", "/bin/", "/sbin/", "/lib/")
-RUNNERS = {"run", "Popen", "call", "check_call", "check_output", "execv", "execvp"}
+
 
 
 def _load_script():
@@ -62,7 +63,7 @@ def _path_of(node, known):
 
 
 def _program(name):
-    """Where the system's PATH finds the program ``name`` (not the venv's), or None."""
+    """Where Debian's program directories hold ``name`` (never the venv's or /usr/local's), or None."""
     found = shutil.which(name, path=os.pathsep.join(["/usr/local/bin", "/usr/bin", "/bin", "/usr/sbin", "/sbin"]))
     return found if found and not found.startswith("/usr/local/") else None
 
@@ -202,7 +203,13 @@ def _refuse_to_run(*args, **kwargs):
     raise AssertionError(f"ran {args}")
 
 
-def test_a_user_who_is_not_root_gets_the_sudo_line_and_nothing_runs(monkeypatch, capsys):
+@pytest.fixture
+def debian(monkeypatch):
+    """The step's view of a Debian machine: apt-get exists."""
+    monkeypatch.setattr(debian_packages, "has_apt", lambda: True)
+
+
+def test_a_user_who_is_not_root_gets_the_sudo_line_and_nothing_runs(debian, monkeypatch, capsys):
     monkeypatch.setenv("COURSE_PRETEND_MISSING", "chromium postgresql")
     assert debian_packages.main([], euid=1000, run=_refuse_to_run) == 1
     err = capsys.readouterr().err
@@ -210,7 +217,7 @@ def test_a_user_who_is_not_root_gets_the_sudo_line_and_nothing_runs(monkeypatch,
     assert "chromium, postgresql" in err and len(err.splitlines()) == 2, err
 
 
-def test_root_runs_apt_get_update_once_then_installs_what_is_missing(monkeypatch, capsys):
+def test_root_runs_apt_get_update_once_then_installs_what_is_missing(debian, monkeypatch, capsys):
     if debian_packages.missing():
         pytest.skip("this machine lacks some packages: `make test` installs them first")
     monkeypatch.setenv("COURSE_PRETEND_MISSING", "bubblewrap postgresql")
@@ -228,7 +235,15 @@ def test_when_nothing_is_missing_nothing_runs(monkeypatch):
     assert debian_packages.main([], euid=1000, run=_refuse_to_run) == 0
 
 
-def test_a_failed_apt_get_stops_with_its_command(monkeypatch, capsys):
+def test_without_apt_get_even_root_is_told_what_to_install(monkeypatch, capsys):
+    monkeypatch.setenv("COURSE_PRETEND_MISSING", "bubblewrap")
+    monkeypatch.setattr(debian_packages, "has_apt", lambda: False)
+    assert debian_packages.main([], euid=0, run=_refuse_to_run) == 1
+    err = capsys.readouterr().err
+    assert "Debian packages as bubblewrap" in err and "no apt-get" in err, err
+
+
+def test_a_failed_apt_get_stops_with_its_command(debian, monkeypatch, capsys):
     monkeypatch.setenv("COURSE_PRETEND_MISSING", "chromium")
 
     def fail(cmd, **kw):
