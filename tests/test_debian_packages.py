@@ -26,7 +26,6 @@ def _scanned_files():
     return [file for folder in SCANNED for file in sorted((ROOT / folder).rglob("*.py")) if file.resolve() != here]
 
 
-
 def _load_script():
     spec = importlib.util.spec_from_file_location("debian_packages", ROOT / "scripts" / "debian_packages.py")
     module = importlib.util.module_from_spec(spec)
