@@ -1,31 +1,43 @@
-# Entry points of the course. Each target bootstraps .venv from requirements.txt when needed.
+# Entry points of the course. Each target bootstraps .venv when needed: lab, demo and release
+# from requirements.txt (the course), test and bench also from requirements-test.txt.
 VENV   := .venv
 PY     := $(VENV)/bin/python
+COURSE := $(VENV)/.course-installed
 STAMP  := $(VENV)/.installed
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 
-.PHONY: demo test lab release bench clean
+.PHONY: demo test lab release bench debian-packages clean
 
-$(STAMP): requirements.txt
+$(COURSE): requirements.txt
 	test -x $(PY) || python3 -m venv $(VENV)
 	$(PY) -m pip install --quiet pip==26.3
 	$(PY) -m pip install --quiet -r requirements.txt
 	# Notebooks, tests and graders import the course package from the repository root.
 	echo "$(CURDIR)" > $$($(PY) -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')/course-root.pth
+	touch $(COURSE)
+
+# Everything: the course and what the tests and benchmarks add.
+$(STAMP): $(COURSE) requirements-test.txt
+	$(PY) -m pip install --quiet -r requirements-test.txt
 	touch $(STAMP)
 
-demo: $(STAMP)
+# The Debian packages the tests use: installed when root, otherwise the sudo line to run.
+debian-packages:
+	@python3 scripts/debian_packages.py
+
+demo: $(COURSE)
 	$(PY) -m course demo-all
 
-test: $(STAMP)
+test: debian-packages $(STAMP)
 	$(PY) -m pytest -n 2 --dist loadfile tests
 
 # A student's working copy of the released notebooks, made once and never overwritten.
-lab: $(STAMP)
+# Root (containers, cloud machines) needs --allow-root; the URL with its token is one line.
+lab: $(COURSE)
 	@test -d work || { mkdir work && cp -r release/. work/ && echo "made your working copy in work/"; }
-	$(VENV)/bin/jupyter lab --notebook-dir=work
+	$(VENV)/bin/jupyter lab --notebook-dir=work $$(test "$$(id -u)" = 0 && echo --allow-root)
 
-release: $(STAMP)
+release: $(COURSE)
 	$(PY) -m course build
 
 bench: $(STAMP)
