@@ -230,3 +230,17 @@ def test_an_interrupted_run_keeps_what_was_graded(tmp_path):
             if cell[:2] == (assignment, student):
                 assert final[cell] == value
 
+
+
+def test_a_grader_that_cannot_run_stops_and_records_nothing(tmp_path, monkeypatch):
+    """When the sandboxed kernel cannot import the grader's agent, no student gets a 0: the run
+    stops with the reason in plain words."""
+    from course.grading import runner
+    from course.grading.grade import GradingError
+
+    course = small_class(new_course(tmp_path), assignments=[FIRST])
+    monkeypatch.setattr(runner, "SERVE", "__import__('course_is_missing.agent', fromlist=['serve']).serve")
+    with pytest.raises(GradingError, match="the sandboxed kernel cannot import course: ModuleNotFoundError"):
+        grade(course, workers=1, sandbox=False, progress=False)
+    assert read_failures(course) == []
+    assert not submission_totals(gradebook_scores(course))

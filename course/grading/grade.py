@@ -390,6 +390,10 @@ def _run(tasks, workers, scheduler, state, root, summary, progress, worker_modul
                 except Exception as error:  # dask: KilledWorker after repeated worker deaths, ...
                     _record(_worker_died(task, error), state, root, summary, bar)
                     continue
+                if result["status"] == "grader-error":
+                    executor.shutdown(wait=False, cancel_futures=True)
+                    raise GradingError(f"grading cannot run: {result['reason']}. Nothing was recorded "
+                                       f"for {result['assignment']}/{result['student']} or later submissions.")
                 _record(result, state, root, summary, bar)
             if broken:
                 for future, (task, alone) in list(in_flight.items()):

@@ -58,7 +58,7 @@ from nbclient.exceptions import CellTimeoutError, DeadKernelError
 from nbgrader.preprocessors import Execute
 from traitlets import Bool, Integer, Unicode
 
-from course.grading.runner import KernelGone, Runner, is_setup_cell, is_test_cell, process_alive
+from course.grading.runner import GraderBroken, KernelGone, Runner, is_setup_cell, is_test_cell, process_alive
 
 COURSE_PACKAGE = Path(__file__).resolve().parents[1]
 GiB = 1 << 30
@@ -626,6 +626,8 @@ class SandboxedExecute(Execute):
         points = float(cell.metadata.nbgrader.get("points", 0) or 0)
         try:
             cell.outputs = self._trusted_runner().run_cell(cell, points)
+        except GraderBroken:
+            raise  # not the student's doing: the run stops with it (course grade) or logs it
         except KernelGone as gone:
             manager = self._last_km
             reason = manager.death_reason() if isinstance(manager, SandboxKernelManager) and not \

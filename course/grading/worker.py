@@ -7,9 +7,10 @@ notebook. Nothing here is specific to the executor: the task and the result are 
 
 Task: ``{"root", "assignment", "student", "notebooks": [names expected from source/],
 "overrides": {"Section": {"trait": value}}, "digest"}``.
-Result: ``{"assignment", "student", "status": "graded"|"failed", "kind", "reason", "score",
-"max_score", "seconds", "digest", "worker"}``. ``kind`` is ``None`` for a clean grade, else one of
-``KINDS``; a failed submission has its grades set to 0 in the gradebook.
+Result: ``{"assignment", "student", "status": "graded"|"failed"|"grader-error", "kind", "reason",
+"score", "max_score", "seconds", "digest", "worker"}``. ``kind`` is ``None`` for a clean grade,
+else one of ``KINDS``; a failed submission has its grades set to 0 in the gradebook. A
+"grader-error" (the sandboxed kernel cannot import the grader's agent) records nothing.
 """
 import json
 import os
@@ -209,6 +210,31 @@ def _record_zero(api, assignment, student):
     return _with_retries(write)
 
 
+def _has_submission(api, assignment, student):
+    from nbgrader.api import Gradebook, MissingEntry
+
+    def read():
+        with Gradebook(api.coursedir.db_url, api.coursedir.course_id) as gb:
+            try:
+                gb.find_submission(assignment, student)
+                return True
+            except MissingEntry:
+                return False
+    return _with_retries(read)
+
+
+def _forget_submission(api, assignment, student):
+    from nbgrader.api import Gradebook, MissingEntry
+
+    def write():
+        with Gradebook(api.coursedir.db_url, api.coursedir.course_id) as gb:
+            try:
+                gb.remove_submission(assignment, student)
+            except MissingEntry:
+                pass
+    _with_retries(write)
+
+
 def _scores(api, assignment, student):
     from nbgrader.api import Gradebook
 
@@ -250,6 +276,7 @@ def grade_one(task):
     problem = _precheck(folder, task["notebooks"])
     log = ""
     if problem is None:
+        existed = _has_submission(api, assignment, student)
         for attempt in range(DB_RETRIES):
             outcome = api.autograde(assignment, student, force=True, create=False)
             log = (outcome.get("log") or "") + "\n" + (outcome.get("error") or "")
@@ -263,6 +290,13 @@ def grade_one(task):
             if timed_out:
                 result["kind"], result["reason"] = "timeout", f"{KINDS['timeout']}: {', '.join(timed_out)}"
             result["seconds"] = time.perf_counter() - start
+            return result
+        broken = re.search(r"GraderBroken: ([^\n]*)", log)
+        if broken:  # the grader cannot run at all: no student's 0, the coordinator stops
+            if not existed:
+                _forget_submission(api, assignment, student)  # nbgrader made an empty one
+            result.update(status="grader-error", reason=broken.group(1).strip(),
+                          seconds=time.perf_counter() - start)
             return result
         kind = _classify(log)
         detail = _sandbox_reason(log) or (_last_error_line(log) if kind == "error" else None)
