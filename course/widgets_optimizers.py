@@ -21,7 +21,10 @@ RACERS = {
     "Adam": (lambda c: {"lr": c["lr_adaptive"], "beta1": c["beta1"], "beta2": c["beta2"]}, "C0"),
 }
 HISTORY_COLORS = {"sgd": "C3", "momentum": "C1", "RMSProp": "0.25", "Adam": "C0"}
-LOSS_LIMITS = (1e-12, 1e4)      # one fixed log scale for the loss histories of both tracks
+LOSS_LIMITS = (1e-12, 1e4)
+# Learning rates (sgd and momentum, RMSProp and Adam) a track starts with: Rosenbrock's steep walls
+# make plain descent diverge above about 0.002.
+TRACK_RATES = {"bowl": (0.09, 0.1), "Rosenbrock": (0.001, 0.03)}      # one fixed log scale for the loss histories of both tracks
 
 
 def _grid(loss, ranges, resolution=121):
@@ -54,20 +57,22 @@ def optimizer_race_explorer(optimize, sgd, momentum, rmsprop, adam, surface="bow
     history.legend(loc="upper right", fontsize=8, frameon=False)
     _few_ticks(history, log_y=True)
     _few_ticks(track)
-    drawn = {"surface": None, "artists": []}
+    drawn = {"surface": None, "artists": {}}
 
     def draw_track(name):
-        """Contours and limits of a track: done once per switch, a full draw follows."""
+        """Show a track's map and set its limits (a full draw follows); each map is computed once."""
         loss, _, _, ranges, _ = data.RACE_SURFACES[name]
-        for artist in drawn["artists"]:
-            artist.remove()
-        w1, w2, shown = _grid(loss, ranges)
-        image = track.imshow(shown, extent=(*ranges[0], *ranges[1]), origin="lower", aspect="auto",
-                             cmap="viridis", interpolation="bilinear", zorder=1)
-        lines = track.contour(w1, w2, shown, levels=12, colors="w", linewidths=0.4, alpha=0.6, zorder=2)
-        optimum = (0.0, 0.0) if name == "bowl" else (1.0, 1.0)
-        star, = track.plot(*optimum, "*", color="k", ms=10, zorder=2)
-        drawn["artists"] = [image, lines, star]
+        if name not in drawn["artists"]:
+            w1, w2, shown = _grid(loss, ranges)
+            image = track.imshow(shown, extent=(*ranges[0], *ranges[1]), origin="lower", aspect="auto",
+                                 cmap="viridis", interpolation="bilinear", zorder=1)
+            lines = track.contour(w1, w2, shown, levels=12, colors="w", linewidths=0.4, alpha=0.6, zorder=2)
+            optimum = (0.0, 0.0) if name == "bowl" else (1.0, 1.0)
+            star, = track.plot(*optimum, "*", color="k", ms=10, zorder=2)
+            drawn["artists"][name] = [image, lines, star]
+        for other, artists in drawn["artists"].items():
+            for artist in artists:
+                artist.set_visible(other == name)
         track.set(xlim=ranges[0], ylim=ranges[1], xlabel="w1", ylabel="w2")
         track.set_title(f"{name} (log10 of the loss)", fontsize=10)
         drawn["surface"] = name
@@ -96,7 +101,7 @@ def optimizer_race_explorer(optimize, sgd, momentum, rmsprop, adam, surface="bow
                 losses = loss(path)
             paths[name].set_data(shown_path[:, 0], shown_path[:, 1])
             curves[name].set_data(np.arange(steps + 1), losses)
-            finals.append(f"{name} <b>{losses[-1]:.3g}</b>")
+            finals.append(f"{name} <b>{losses[-1]:.3g}</b>" if np.isfinite(losses[-1]) else f"{name} <b>diverged</b>")
         title = f"{steps} steps from ({w1:.2f}, {w2:.2f})"
         return f"{title}: final loss " + (", ".join(finals) if finals else "(no optimizer chosen)")
 
@@ -123,10 +128,12 @@ def optimizer_race_explorer(optimize, sgd, momentum, rmsprop, adam, surface="bow
     holding = {"on": False}
 
     def new_track(change):
-        """A new track brings its own start point and slider ranges (one redraw, after this)."""
+        """A new track brings its own start point, slider ranges and learning rates (one redraw, after this)."""
         _, _, start, ranges, _ = data.RACE_SURFACES[change["new"]]
         holding["on"] = True
         try:
+            controls["lr_plain"].value, controls["lr_adaptive"].value = TRACK_RATES.get(
+                change["new"], (controls["lr_plain"].value, controls["lr_adaptive"].value))
             for key, (low, high), value in (("w1", ranges[0], start[0]), ("w2", ranges[1], start[1])):
                 s = controls[key]
                 s.min, s.max = min(s.min, low), max(s.max, high)   # never clamp on the way
