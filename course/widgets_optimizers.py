@@ -46,7 +46,7 @@ def optimizer_race_explorer(optimize, sgd, momentum, rmsprop, adam, surface="bow
     RMSProp's beta and Adam's beta2. The tracks are ``course.data.RACE_SURFACES``.
     """
     updates = {"sgd": sgd, "momentum": momentum, "RMSProp": rmsprop, "Adam": adam}
-    figure, (track, history) = live_figure(figsize=(10.5, 4.0), ncols=2)
+    figure, (track, history) = live_figure(figsize=(9.0, 3.8), ncols=2)
     paths, curves = {}, {}
     for name, (_, color) in RACERS.items():
         paths[name], = track.plot([], [], ".-", ms=2.5, lw=1.0, color=color, label=name, zorder=3)
@@ -55,6 +55,8 @@ def optimizer_race_explorer(optimize, sgd, momentum, rmsprop, adam, surface="bow
     track.legend(loc="upper right", fontsize=8, facecolor="0.3", labelcolor="w", framealpha=0.8)
     history.set(yscale="log", xlabel="step", ylabel="loss", ylim=LOSS_LIMITS, xlim=(0, steps))
     history.legend(loc="upper right", fontsize=8, frameon=False)
+    track.set_title(" ", fontsize=10)            # room for the track's title when the layout is frozen
+    history.set_title("loss after each step", fontsize=10)
     _few_ticks(history, log_y=True)
     _few_ticks(track)
     drawn = {"surface": None, "artists": {}}
@@ -136,9 +138,10 @@ def optimizer_race_explorer(optimize, sgd, momentum, rmsprop, adam, surface="bow
                 change["new"], (controls["lr_plain"].value, controls["lr_adaptive"].value))
             for key, (low, high), value in (("w1", ranges[0], start[0]), ("w2", ranges[1], start[1])):
                 s = controls[key]
-                s.min, s.max = min(s.min, low), max(s.max, high)   # never clamp on the way
-                s.value = value
-                s.min, s.max = low, high
+                with s.hold_sync():                 # one message: the front end never sees a half-set slider
+                    s.min, s.max = min(s.min, low), max(s.max, high)   # never clamp on the way
+                    s.value = value
+                    s.min, s.max = low, high
         finally:
             holding["on"] = False
     # Registered before the Explorer's own observer, so the sliders are set when it redraws.
