@@ -43,3 +43,82 @@ SSR_LECTURE_TABLES = {
 # The lecture's guess-and-check table for the sigmoid neuron: (w, b, loss as printed).
 NEURON_GUESSES = ((0.50, 0.00, 0.0730), (-0.10, 0.00, 0.1481), (0.94, -0.94, 0.0214),
                   (1.42, -1.73, 0.0028), (1.65, -2.08, 0.0003), (1.78, -2.27, 0.0000))
+
+
+# ---- 05 optimizers
+
+# The lecture's betas: beta1 averages gradients over about 1/(1 - 0.9) = 10 steps, beta2 their
+# squares over about 1/(1 - 0.999) = 1000 steps.
+ADAM_BETA1 = 0.9
+ADAM_BETA2 = 0.999
+
+
+def daily_temperatures(days=365, seed=5):
+    """A synthetic year of noisy daily temperatures (°C), shape ``(days,)``: a seasonal swing
+    plus day-to-day noise, the kind of series an exponentially weighted average smooths."""
+    rng = np.random.default_rng(seed)
+    day = np.arange(days)
+    season = 11.0 - 8.0 * np.cos(2 * np.pi * (day - 15) / 365)
+    return season + 3.0 * rng.standard_normal(days)
+
+
+TEMPERATURES = daily_temperatures()
+
+# The lecture's asymmetric bowl L(w) = 0.5 * (c1 * w1**2 + c2 * w2**2): flat along w1, steep
+# across w2, so plain gradient descent zig-zags across the valley and crawls along it.
+BOWL_CURVATURES = (0.2, 20.0)
+BOWL_START = (-8.0, 1.5)
+BOWL_RANGE = ((-9.0, 3.0), (-2.5, 2.5))         # (w1 range, w2 range) of the pictures
+
+
+def bowl_loss(w):
+    """The bowl's loss at ``w`` of shape ``(..., 2)`` (one point per row); shape ``(...)``."""
+    w = np.asarray(w, dtype=np.float64)
+    return 0.5 * (BOWL_CURVATURES[0] * w[..., 0] ** 2 + BOWL_CURVATURES[1] * w[..., 1] ** 2)
+
+
+def bowl_grad(w):
+    """Gradient of ``bowl_loss`` at ``w`` of shape ``(..., 2)``; same shape as ``w``."""
+    w = np.asarray(w, dtype=np.float64)
+    return np.stack([BOWL_CURVATURES[0] * w[..., 0], BOWL_CURVATURES[1] * w[..., 1]], axis=-1)
+
+
+# Rosenbrock's banana valley (a = 1, b = 100): minimum 0 at (1, 1) at the end of a long curved
+# valley whose floor is almost flat.
+ROSENBROCK_START = (-1.5, 2.0)
+ROSENBROCK_RANGE = ((-2.0, 2.0), (-1.0, 3.0))
+
+
+def rosenbrock_loss(w):
+    """``(1 - w1)**2 + 100 * (w2 - w1**2)**2`` at ``w`` of shape ``(..., 2)``; shape ``(...)``."""
+    w = np.asarray(w, dtype=np.float64)
+    return (1 - w[..., 0]) ** 2 + 100 * (w[..., 1] - w[..., 0] ** 2) ** 2
+
+
+def rosenbrock_grad(w):
+    """Gradient of ``rosenbrock_loss`` at ``w`` of shape ``(..., 2)``; same shape as ``w``."""
+    w = np.asarray(w, dtype=np.float64)
+    w1, w2 = w[..., 0], w[..., 1]
+    return np.stack([-2 * (1 - w1) - 400 * w1 * (w2 - w1 ** 2), 200 * (w2 - w1 ** 2)], axis=-1)
+
+
+# Name -> (loss, gradient, start, (w1 range, w2 range), log-scale contours?): the race tracks.
+RACE_SURFACES = {
+    "bowl": (bowl_loss, bowl_grad, BOWL_START, BOWL_RANGE, False),
+    "Rosenbrock": (rosenbrock_loss, rosenbrock_grad, ROSENBROCK_START, ROSENBROCK_RANGE, True),
+}
+
+
+def three_blobs(n=600, seed=0):
+    """A 2-D classification set: three overlapping Gaussian blobs, ``n`` points in all.
+
+    Returns ``X (n, 2)`` float64 and ``y (n,)`` integer labels 0, 1, 2, shuffled. The features
+    have different scales (the second is 10 times the first), which makes plain gradient
+    descent on a linear classifier an ill-conditioned problem like the bowl.
+    """
+    rng = np.random.default_rng(seed)
+    centres = np.array([[-1.0, -1.0], [1.0, -0.5], [0.0, 1.2]])
+    y = rng.permutation(np.arange(n) % 3)
+    X = centres[y] + 0.6 * rng.standard_normal((n, 2))
+    X[:, 1] *= 10.0
+    return X, y

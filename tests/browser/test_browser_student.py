@@ -5,8 +5,8 @@ For every released notebook (discovered from release/, paired with its source/ s
 * unsolved, as released: Run All (carrying on below each failing exercise, as a student does)
   runs every cell outside the exercises without an error, and every test cell fails;
 * solved (the released notebook with the source solutions in its exercise cells): Run All runs
-  every cell without an error or a line on stderr; every slider and drop-down of every explorer,
-  moved with real key presses / a real selection, changes the rendered figure's pixels;
+  every cell without an error or a line on stderr; every slider, drop-down and check box of every
+  explorer, moved with real key presses / a real selection, changes the rendered figure's pixels;
 * nbgrader's Validate button reports success on the solved notebook and lists the failing test
   cells of the unsolved one.
 
@@ -106,14 +106,24 @@ def _pick_option(dropdown):
     return f"{was!r} -> {options[target]!r}"
 
 
+def _toggle(checkbox):
+    box = checkbox.locator("input[type=checkbox]").first
+    was = box.is_checked()
+    box.focus()
+    box.press("Space")
+    return f"{'on' if was else 'off'} -> {'on' if box.is_checked() else 'off'}"
+
+
 def _controls(view):
-    """(kind, label, locator) of the sliders and drop-downs in an explorer, in page order."""
+    """(kind, label, locator) of the sliders, drop-downs and check boxes in an explorer, in page order."""
     found = []
-    boxes = view.locator(".widget-slider, .widget-dropdown")
+    boxes = view.locator(".widget-slider, .widget-dropdown, .widget-checkbox")
     for i in range(boxes.count()):
         box = boxes.nth(i)
-        kind = "slider" if "widget-slider" in (box.get_attribute("class") or "") else "dropdown"
-        label = box.locator(".widget-label").first.inner_text().strip() or f"{kind} {i}"
+        classes = box.get_attribute("class") or ""
+        kind = "slider" if "widget-slider" in classes else "checkbox" if "widget-checkbox" in classes else "dropdown"
+        label = (box.locator(".widget-label").first.inner_text().strip() if kind != "checkbox"
+                 else box.inner_text().strip()) or f"{kind} {i}"
         found.append((kind, label, box))
     return found
 
@@ -136,7 +146,8 @@ def test_explorers_respond(tabs, notebook, artifacts):
         assert canvases and controls, f"explorer in cell {cell}: no figure or no control"
         for kind, label, box in controls:
             before = [stable_screenshot(c) for c in canvases]
-            how = _move_slider(box, tab) if kind == "slider" else _pick_option(box)
+            how = {"slider": _move_slider, "checkbox": lambda b, _: _toggle(b),
+                   "dropdown": lambda b, _: _pick_option(b)}[kind](box, tab)
             after = _wait_for_change(canvases, before)
             name = re.sub(r"[^\w-]+", "_", f"{notebook.assignment}-cell{cell}-{label}").strip("_")
             for k, (b, a) in enumerate(zip(before, after)):
