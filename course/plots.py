@@ -44,7 +44,7 @@ def no_figures_when_grading():
 
 
 def unwritten_exercise(error):
-    """The exercise a ``NotImplementedError`` comes from, in words: "your `gradient_descent`".
+    """The exercise a ``NotImplementedError`` comes from, in words: "your gradient_descent()".
 
     The innermost frame of the traceback that runs code defined in the notebook (``__main__``)
     is the student's function whose body still says ``raise NotImplementedError()``.
@@ -55,7 +55,7 @@ def unwritten_exercise(error):
         if frame.f_globals.get("__name__") == "__main__" and not frame.f_code.co_name.startswith("<"):
             name = frame.f_code.co_name
         tb = tb.tb_next
-    return f"your `{name}`" if name else "an exercise above"
+    return f"your {name}()" if name else "an exercise above"
 
 
 def when_solved(draw, *args, what="This cell", **kwargs):

@@ -181,8 +181,13 @@ def test_validate_unsolved(tabs, notebook):
     assert "validation-failed" in classes, f"Validate on the unsolved notebook says:\n{text[:3000]}"
     failed = text.count("The following cell failed:")
     tests = notebook.code_indices("test")
-    assert failed == len(tests), (
-        f"Validate lists {failed} failing cells, the notebook has {len(tests)} test cells:\n{text[:3000]}")
+    # nbgrader also lists every written answer still saying YOUR ANSWER HERE
+    written = [i for i, c in enumerate(notebook.cells) if c.cell_type == "markdown"
+               and c.metadata.get("nbgrader", {}).get("grade") and notebook.role(i) == "solution"]
+    assert failed == len(tests) + len(written), (
+        f"Validate lists {failed} failing cells, the notebook has {len(tests)} test cells and "
+        f"{len(written)} written answers:\n{text[:3000]}")
+    assert text.count("YOUR ANSWER HERE") == len(written), "Validate does not list the unanswered questions"
     missing = [line for line in _test_sources(notebook) if line.strip() not in text]
     assert not missing, f"failing test cells not shown by Validate: {missing}"
     assert "NotImplementedError" in text
