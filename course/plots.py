@@ -217,7 +217,7 @@ class Table:
                        for row in self.rows)
         caption = (f"<caption style='caption-side:top;text-align:left;white-space:nowrap;padding:0.2em 0.8em'>"
                    f"{esc(self.caption)}</caption>" if self.caption else "")
-        return (f"<table style='table-layout:auto;border-collapse:collapse;margin:0.3em 0'>{caption}"
+        return (f"<table style='table-layout:auto;border-collapse:collapse;margin:0.3em 0;line-height:1.4'>{caption}"
                 f"<thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>")
 
     def _repr_html_(self):

@@ -8,12 +8,12 @@ canvas and, on every control change, updates the existing artists in place (``se
 Under nbgrader (``NBGRADER_EXECUTION`` is set) explorers are inert: they build nothing and
 return ``None``, so grading never waits on a widget.
 """
+import html as _html
 import math as _math
 import os
 
-import html as _html
-
 import ipywidgets as widgets
+import numpy as np
 from matplotlib.figure import Figure
 
 from .plots import unwritten_exercise as _unwritten
@@ -153,6 +153,29 @@ class Explorer:
         self.widget = widgets.VBox([wrapping_row(list(controls.values()) if bar is None else bar),
                                     figure.canvas, self.message])
         self.refresh()
+        self._first_picture_in_state()
+
+    def _first_picture_in_state(self):
+        """Put the canvas's size and first picture into the widget's state.
+
+        ipympl's front-end otherwise asks the kernel for both once the widget is on the page.
+        During a Run All that request queues behind every cell still to run, and on the released
+        notebook (whose test cells fail) it was seen to get no answer: a 0 x 0 canvas until the
+        cell was run again. With the state the picture shows at once; moves work as before.
+        """
+        canvas = self.figure.canvas
+        if not hasattr(canvas, "_data_url"):
+            return
+        import base64
+        import io
+
+        from PIL import Image
+        canvas.draw()                        # a full draw, then the moving artists on top
+        width, height = canvas.get_width_height()
+        png = io.BytesIO()
+        Image.fromarray(np.asarray(canvas.buffer_rgba())).save(png, format="png")
+        canvas._size = (width, height)
+        canvas._data_url = "data:image/png;base64," + base64.b64encode(png.getvalue()).decode()
 
     def values(self):
         return {name: control.value for name, control in self.controls.items()}
@@ -205,7 +228,6 @@ def explorer(make):
 
 # ---- 01 derivatives
 
-import numpy as np  # noqa: E402  (this section's own import; the sections above need no NumPy)
 
 
 def _lecture_z(x):
