@@ -102,7 +102,11 @@ class LearningRate:
         return next((p for p in self._preset_values if _math.isclose(p, value)), self.OTHER)
 
     def _from_slider(self, change):
-        if not self._syncing:
+        # The front-end snaps a value it is given to the slider's grid and sends the snapped
+        # value back (0.025 returns as 0.02512): a change within half a grid step of the box's
+        # value is that echo, not a move, and must not overwrite the exact value.
+        echo = abs(_math.log10(change["new"]) - _math.log10(self.value.value)) <= 0.6 * self.slider.step
+        if not self._syncing and not echo:
             self.value.value = float(f"{change['new']:.3g}")
 
     def _from_presets(self, change):
@@ -114,7 +118,7 @@ class LearningRate:
         try:
             # the slider cannot hold every value: move it only when it is off by more than its
             # own rounding (not while the student drags it)
-            if not _math.isclose(self.slider.value, change["new"], rel_tol=0.02):
+            if abs(_math.log10(self.slider.value) - _math.log10(change["new"])) > 0.6 * self.slider.step:
                 self.slider.value = change["new"]
             if self.presets is not None:
                 self.presets.value = self._preset_of(change["new"])

@@ -70,6 +70,16 @@ def test_slider_and_typed_values(lr_view):
     assert dropdown.value == 0.05
 
 
+def test_the_slider_echo_keeps_the_exact_value(lr_view):
+    """The front-end snaps a value it is sent to the log slider's grid and sends it back."""
+    rate, slider = lr_view.controls["lr"], _bar(lr_view, "FloatLogSlider")
+    _bar(lr_view, "Dropdown").value = 0.025
+    slider.value = 10 ** (round(np.log10(slider.value) / slider.step) * slider.step)  # the echo: 0.02512
+    assert rate.value == 0.025, f"the echo of the slider overwrote the exact rate: {rate.value}"
+    slider.value = 10 ** (np.log10(0.025) + slider.step)                           # one key press
+    assert rate.value == 0.0256
+
+
 def test_unsolved_tangent_explorer_draws_no_tangent(monkeypatch):
     monkeypatch.delenv("NBGRADER_EXECUTION", raising=False)
 
