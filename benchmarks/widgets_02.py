@@ -113,7 +113,7 @@ def lecture_tables_match(view):
         view.controls["lr"].value = lr
         page = view.message.value
         for step, a in enumerate(a_column, start=1):
-            if f"<td style='text-align:right'>{a:.4f}</td>" not in page:
+            if f">{a:.4f}</td>" not in page:
                 return f"learning rate {lr}: step {step} (a = {a:.4f}) missing from the table"
     return None
 

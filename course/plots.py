@@ -1,4 +1,7 @@
 """Static matplotlib figures for the lessons (the explorers in course.widgets are the live ones)."""
+import html as _html
+from contextlib import contextmanager as _contextmanager
+
 import matplotlib.pyplot as plt
 import numpy as np
 
@@ -40,22 +43,29 @@ def no_figures_when_grading():
         plt.rcParams["figure.max_open_warning"] = 0
 
 
-def when_solved(draw, *args, **kwargs):
+def unwritten_exercise(error):
+    """The exercise a ``NotImplementedError`` comes from, in words: "your gradient_descent()".
+
+    The innermost frame of the traceback that runs code defined in the notebook (``__main__``)
+    is the student's function whose body still says ``raise NotImplementedError()``.
+    """
+    name, tb = None, error.__traceback__
+    while tb is not None:
+        frame = tb.tb_frame
+        if frame.f_globals.get("__name__") == "__main__" and not frame.f_code.co_name.startswith("<"):
+            name = frame.f_code.co_name
+        tb = tb.tb_next
+    return f"your {name}()" if name else "an exercise above"
+
+
+def when_solved(draw, *args, what="This cell", **kwargs):
     """Run ``draw`` (a cell's picture or printout that uses the student's functions).
 
-    If an exercise it needs is not written yet, or raises, print a short note instead of a
-    traceback and drop any half-drawn figure, so that an unsolved notebook still runs.
+    If an exercise it needs is not written yet, or raises, print a short note that names it
+    instead of a traceback and drop any half-drawn figure, so that an unsolved notebook still runs.
     """
-    before = set(plt.get_fignums())
-    try:
+    with using_your_code(what):
         return draw(*args, **kwargs)
-    except NotImplementedError:
-        note = "(This cell uses exercises you have not solved yet: solve them above, then run it again.)"
-    except Exception as error:  # the student's code is under construction: explain, don't crash
-        note = f"(This cell could not run: your code raised {type(error).__name__}: {error})"
-    for number in set(plt.get_fignums()) - before:
-        plt.close(number)
-    print(note)
     return None
 
 
@@ -68,8 +78,11 @@ def tangent(ax, f, x0, slope, xs, label="tangent", color="C3"):
     return fx
 
 
-def secants(f, x0, hs=(1.5, 0.8, 0.3), xs=None, title=None):
-    """The picture of the derivative: secants through x0 - h and x0 + h turn into the tangent."""
+def secants(f, x0, hs=(1.5, 0.8, 0.3), xs=None, title=None, tangent_slope=None):
+    """The picture of the derivative: secants through x0 - h and x0 + h turn into the tangent.
+
+    ``tangent_slope`` (the exact f'(x0)), when given, adds the tangent they approach, dashed.
+    """
     xs = np.linspace(x0 - 2.5, x0 + 2.5, 200) if xs is None else xs
     _, ax = plt.subplots(figsize=(6, 3.4), layout="constrained")
     ax.plot(xs, f(xs), lw=2.2, color="k", label="f(x)")
@@ -78,6 +91,10 @@ def secants(f, x0, hs=(1.5, 0.8, 0.3), xs=None, title=None):
         ax.plot(xs, f(x0) + slope * (xs - x0), lw=1, color=f"C{i}",
                 label=f"h = {h:g}: slope {slope:.3f}")
         ax.plot([x0 - h, x0 + h], [f(x0 - h), f(x0 + h)], "o", color=f"C{i}", ms=4)
+    if tangent_slope is not None:
+        ax.plot(xs, f(x0) + tangent_slope * (xs - x0), "--", lw=1.6, color="C3",
+                label=f"tangent: slope {tangent_slope:.3f}")
+        ax.plot([x0], [f(x0)], "o", color="C3", ms=5)
     ax.set(xlim=(xs[0], xs[-1]), ylim=(float(np.min(f(xs))) - 1, float(np.max(f(xs))) + 1),
            xlabel="x", title=title)
     ax.legend(frameon=False, fontsize=8, loc="upper left")
@@ -144,22 +161,21 @@ def derivative_grid(pairs, zs=np.linspace(-4, 4, 161), check=None, ncols=3):
 
 # ---- 02 gradient descent
 
-import html as _html
-from contextlib import contextmanager as _contextmanager
-
 
 @_contextmanager
 def using_your_code(what="This cell"):
     """Run a lesson block that calls your exercises; if one is unwritten or raises, say so.
 
-    ``with using_your_code("The four tables"): ...`` prints a one-line note instead of a
-    traceback and closes any half-drawn figure, so that an unsolved notebook runs top to bottom.
+    ``with using_your_code("The four tables"): ...`` prints a one-line note that names the
+    exercise it waits for instead of a traceback, and closes any half-drawn figure, so that an
+    unsolved notebook runs top to bottom.
     """
     before = set(plt.get_fignums())
     try:
         yield
-    except NotImplementedError:
-        note = f"({what}: not yet, it needs an exercise you have not written. Solve it above, run its cell, then run this one again.)"
+    except NotImplementedError as error:
+        note = (f"({what}: waiting for {unwritten_exercise(error)}, not written yet. Write it above, "
+                f"run its cell, then run this one again.)")
     except Exception as error:  # the student's code is under construction: explain, don't crash
         note = f"({what}: could not run, your code raised {type(error).__name__}: {error})"
     else:
@@ -190,13 +206,19 @@ class Table:
         lines += ["  ".join(c.rjust(w) for c, w in zip(row, widths)) for row in cols]
         return "\n".join(lines)
 
+    # Inline styles: the same table shows in JupyterLab's HTML output (which styles tables) and
+    # in an explorer's HTML widget (which does not): room between columns, a one-line caption.
+    CELL = "text-align:right;padding:0.1em 0.8em;white-space:nowrap"
+
     def html(self):
         esc = _html.escape
-        head = "".join(f"<th style='text-align:right'>{esc(h)}</th>" for h in self.header)
-        body = "".join("<tr>" + "".join(f"<td style='text-align:right'>{esc(c)}</td>" for c in row) + "</tr>"
+        head = "".join(f"<th style='{self.CELL}'>{esc(h)}</th>" for h in self.header)
+        body = "".join("<tr>" + "".join(f"<td style='{self.CELL}'>{esc(c)}</td>" for c in row) + "</tr>"
                        for row in self.rows)
-        caption = f"<caption>{esc(self.caption)}</caption>" if self.caption else ""
-        return f"<table>{caption}<thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+        caption = (f"<caption style='caption-side:top;text-align:left;white-space:nowrap;padding:0.2em 0.8em'>"
+                   f"{esc(self.caption)}</caption>" if self.caption else "")
+        return (f"<table style='table-layout:auto;border-collapse:collapse;margin:0.3em 0;line-height:1.4'>{caption}"
+                f"<thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>")
 
     def _repr_html_(self):
         return self.html()

@@ -8,10 +8,15 @@ canvas and, on every control change, updates the existing artists in place (``se
 Under nbgrader (``NBGRADER_EXECUTION`` is set) explorers are inert: they build nothing and
 return ``None``, so grading never waits on a widget.
 """
+import html as _html
+import math as _math
 import os
 
 import ipywidgets as widgets
+import numpy as np
 from matplotlib.figure import Figure
+
+from .plots import unwritten_exercise as _unwritten
 
 
 def grading():
@@ -19,10 +24,32 @@ def grading():
     return "NBGRADER_EXECUTION" in os.environ
 
 
-def live_figure(figsize=(6.5, 3.2), ncols=1):
-    """A figure and its axes, drawn by ipympl as a widget that can be redrawn in place."""
-    from ipympl.backend_nbagg import Canvas, FigureManager
+def _ipympl_classes():
+    """ipympl's canvas and manager classes, imported without letting ipympl take over pyplot.
 
+    The first ``import ipympl...`` runs ipympl's package ``__init__``, which calls
+    ``matplotlib.use("module://ipympl.backend_nbagg")`` whenever matplotlib is loaded: pyplot
+    switches to the widget backend and every later ``plt.subplots`` of the notebook becomes an
+    ipympl widget (a "Figure N" caption, a toolbar over the axes, a fixed pixel width). The
+    explorers only need the classes, so pyplot's backend from before the import is put back
+    (switching backends keeps the open figures).
+    """
+    import matplotlib
+    before = matplotlib.rcParams["backend"]
+    from ipympl.backend_nbagg import Canvas, FigureManager
+    if matplotlib.rcParams["backend"] != before:
+        matplotlib.use(before)
+    return Canvas, FigureManager
+
+
+def live_figure(figsize=(6.5, 3.2), ncols=1):
+    """A figure and its axes, drawn by ipympl as a widget that can be redrawn in place.
+
+    The figure is not registered with pyplot: static lesson figures keep their inline backend.
+    Keep ``figsize`` at most 8.8 inches wide: ipympl draws at 100 pixels per inch and a fixed
+    width, and JupyterLab's output area is about 930 pixels wide in a 1366-pixel window.
+    """
+    Canvas, FigureManager = _ipympl_classes()
     figure = Figure(figsize=figsize, layout="constrained")
     canvas = Canvas(figure)
     FigureManager(canvas, 0)
@@ -34,11 +61,69 @@ def live_figure(figsize=(6.5, 3.2), ncols=1):
     return figure, axes
 
 
-def log_slider(description, value, low, high, **kwargs):
-    """A slider over ``10**low .. 10**high`` on a log scale (learning rates)."""
-    return widgets.FloatLogSlider(value=value, base=10, min=low, max=high, step=0.01,
-                                  description=description, continuous_update=True,
-                                  readout_format=".4g", style={"description_width": "initial"}, **kwargs)
+def wrapping_row(children):
+    """Controls side by side, wrapping onto a new line instead of running off the page."""
+    return widgets.HBox(children, layout=widgets.Layout(flex_flow="row wrap", align_items="center"))
+
+
+class LearningRate:
+    """A learning rate that is exactly what the student picks or types.
+
+    ``value`` is a text box (the value the explorer uses, exactly as typed); a log slider sweeps
+    ``10**low .. 10**high`` and writes a 3-digit rounded value into the box; ``presets`` (such
+    as the lecture's rates) are offered in a drop-down that sets the box exactly. A log slider
+    alone cannot hold 0.025: its positions are powers of ten in steps of 0.01 (0.02512).
+    """
+
+    OTHER = "other"
+
+    def __init__(self, value, low, high, presets=(), description="learning rate"):
+        self.value = widgets.BoundedFloatText(value=value, min=10.0 ** low, max=10.0 ** high,
+                                              description=description, style={"description_width": "initial"},
+                                              layout=widgets.Layout(width="15em"))
+        self.slider = widgets.FloatLogSlider(value=value, base=10, min=low, max=high, step=0.01,
+                                             readout=False, continuous_update=True,
+                                             layout=widgets.Layout(width="15em"))
+        self.widgets = [self.value, self.slider]
+        self.presets, self._preset_values = None, tuple(presets)
+        if presets:
+            self.presets = widgets.Dropdown(options=[(f"{p:g}", p) for p in presets] + [(self.OTHER, self.OTHER)],
+                                            value=self._preset_of(value), description="lecture",
+                                            layout=widgets.Layout(width="11em"),
+                                            style={"description_width": "initial"})
+            self.presets.observe(self._from_presets, names="value")
+            self.widgets.append(self.presets)
+        self._syncing = False
+        self.slider.observe(self._from_slider, names="value")
+        self.value.observe(self._to_others, names="value")
+
+    def _preset_of(self, value):
+        """The drop-down entry that shows ``value``: its preset, or "other"."""
+        return next((p for p in self._preset_values if _math.isclose(p, value)), self.OTHER)
+
+    def _from_slider(self, change):
+        # The front-end snaps a value it is given to the slider's grid and sends the snapped
+        # value back (0.025 returns as 0.02512): a change within half a grid step of the box's
+        # value is that echo, not a move, and must not overwrite the exact value.
+        echo = abs(_math.log10(change["new"]) - _math.log10(self.value.value)) <= 0.6 * self.slider.step
+        if not self._syncing and not echo:
+            self.value.value = float(f"{change['new']:.3g}")
+
+    def _from_presets(self, change):
+        if not self._syncing and change["new"] != self.OTHER:
+            self.value.value = change["new"]
+
+    def _to_others(self, change):
+        self._syncing = True
+        try:
+            # the slider cannot hold every value: move it only when it is off by more than its
+            # own rounding (not while the student drags it)
+            if abs(_math.log10(self.slider.value) - _math.log10(change["new"])) > 0.6 * self.slider.step:
+                self.slider.value = change["new"]
+            if self.presets is not None:
+                self.presets.value = self._preset_of(change["new"])
+        finally:
+            self._syncing = False
 
 
 class Explorer:
@@ -47,10 +132,11 @@ class Explorer:
     ``redraw(**values)`` receives the controls' current values by name and updates the
     figure's artists in place; it may return a string (HTML) shown under the figure. When a
     student's function raises (not written yet, or broken), the explorer shows the error in
-    plain words instead of crashing the cell.
+    plain words instead of crashing the cell. ``bar`` lists the widgets shown above the figure
+    when they are not just the controls (a learning rate's slider and drop-down, say).
     """
 
-    def __init__(self, figure, controls, redraw, moving=()):
+    def __init__(self, figure, controls, redraw, moving=(), bar=None):
         # Lay the figure out once and keep the positions: constrained layout on every draw
         # would cost more than the rest of a slider move.
         figure.draw_without_rendering()
@@ -68,8 +154,32 @@ class Explorer:
         self.message = widgets.HTML()
         for control in controls.values():
             control.observe(self.refresh, names="value")
-        self.widget = widgets.VBox([widgets.HBox(list(controls.values())), figure.canvas, self.message])
+        self.widget = widgets.VBox([wrapping_row(list(controls.values()) if bar is None else bar),
+                                    figure.canvas, self.message])
         self.refresh()
+        self._first_picture_in_state()
+
+    def _first_picture_in_state(self):
+        """Put the canvas's size and first picture into the widget's state.
+
+        ipympl's front-end otherwise asks the kernel for both once the widget is on the page.
+        During a Run All that request queues behind every cell still to run, and on the released
+        notebook (whose test cells fail) it was seen to get no answer: a 0 x 0 canvas until the
+        cell was run again. With the state the picture shows at once; moves work as before.
+        """
+        canvas = self.figure.canvas
+        if not hasattr(canvas, "_data_url"):
+            return
+        import base64
+        import io
+
+        from PIL import Image
+        canvas.draw()                        # a full draw, then the moving artists on top
+        width, height = canvas.get_width_height()
+        png = io.BytesIO()
+        Image.fromarray(np.asarray(canvas.buffer_rgba())).save(png, format="png")
+        canvas._size = (width, height)
+        canvas._data_url = "data:image/png;base64," + base64.b64encode(png.getvalue()).decode()
 
     def values(self):
         return {name: control.value for name, control in self.controls.items()}
@@ -78,8 +188,9 @@ class Explorer:
         """Redraw with the controls' current values (called on every control change)."""
         try:
             note = self._redraw(**self.values())
-        except NotImplementedError:
-            note = "<b>Not implemented yet.</b> Write the exercise above, run its cell, then run this one again."
+        except NotImplementedError as error:
+            note = (f"<b>Waiting for {_html.escape(_unwritten(error))}</b>, not written yet. Write it above, "
+                    "run its cell, then run this one again.")
         except Exception as error:  # the student's code is under construction: explain, don't crash
             note = f"<b>Your function raised {type(error).__name__}:</b> {error}"
         self.message.value = note or ""
@@ -121,7 +232,6 @@ def explorer(make):
 
 # ---- 01 derivatives
 
-import numpy as np  # noqa: E402  (this section's own import; the sections above need no NumPy)
 
 
 def _lecture_z(x):
@@ -150,8 +260,10 @@ def tangent_explorer(numerical_derivative, f=None, x_range=(-3.0, 3.0), x0=1.0, 
     xs = np.linspace(*x_range, points)
     figure, ax = live_figure(figsize=(6.5, 3.4))
     curve, = ax.plot(xs, np.zeros_like(xs), lw=2, label="f(x)")
-    line, = ax.plot(x_range, [0.0, 0.0], color="C3", lw=1.5, label="tangent")
-    dot, = ax.plot([x0], [0.0], "o", color="C3")
+    # No tangent until the student's numerical_derivative has given a slope: a line drawn
+    # before that (along y = 0, say) would look like a result.
+    line, = ax.plot([], [], color="C3", lw=1.5, label="tangent from your slope")
+    dot, = ax.plot([], [], "o", color="C3")
     ax.axhline(0, color="0.85", lw=0.8, zorder=0)
     ax.set(xlim=x_range, xlabel="x")
     ax.legend(loc="upper left", frameon=False)
@@ -169,6 +281,7 @@ def tangent_explorer(numerical_derivative, f=None, x_range=(-3.0, 3.0), x0=1.0, 
             state["name"] = function
         fx = float(fn(np.float64(x)))
         dot.set_data([x], [fx])
+        line.set_data([], [])                   # until this x has a slope (the call may raise)
         slope = float(numerical_derivative(fn, float(x)))
         if not np.isfinite(slope):
             line.set_data([], [])
@@ -180,13 +293,12 @@ def tangent_explorer(numerical_derivative, f=None, x_range=(-3.0, 3.0), x0=1.0, 
                                          description="x", continuous_update=True, readout_format=".2f")}
     if len(functions) > 1:
         controls["function"] = widgets.Dropdown(options=list(functions), value=next(iter(functions)),
-                                                description="f", layout=widgets.Layout(width="16em"))
+                                                description="f", layout=widgets.Layout(width="17em"),
+                                                style={"description_width": "initial"})
     return Explorer(figure, controls, redraw, moving=[line, dot])
 
 
 # ---- 02 gradient descent
-
-import math as _math
 
 import numpy as _np
 
@@ -234,7 +346,7 @@ def learning_rate_explorer(gradient_descent, convergence_regime, loss=None, grad
     grad = _lecture_ssr_slope if grad is None else grad
     xs = _np.linspace(*a_range, 301)
     curve = _np.array([float(loss(x)) for x in xs])
-    figure, ax = live_figure(figsize=(6.0, 3.2))
+    figure, ax = live_figure(figsize=(6.5, 3.2))
     ax.plot(xs, curve, color="k", lw=1.5)
     trail, = ax.plot([], [], "o-", color="C3", ms=4, lw=0.8)
     first, = ax.plot([start], [float(loss(start))], "o", color="w", mec="k", ms=7)
@@ -261,20 +373,10 @@ def learning_rate_explorer(gradient_descent, convergence_regime, loss=None, grad
                 f"2/{curvature:g} = {2 / curvature:.4g}); after {steps} steps a = {shown[-1]:.6g}."
                 + table.html())
 
-    controls = {"lr": log_slider("learning rate", lr, -3, -1),
-                "steps": widgets.IntSlider(value=steps, min=1, max=50, description="steps",
-                                           continuous_update=True)}
-    view = Explorer(figure, controls, redraw)
-    lecture = widgets.Dropdown(options=[("lecture rates", None)] + [(f"{r:g}", r) for r in _data.SSR_LEARNING_RATES],
-                               value=None, description="", layout=widgets.Layout(width="9em"))
-
-    def pick(change):
-        if change["new"] is not None:
-            view.controls["lr"].value = change["new"]
-    lecture.observe(pick, names="value")
-    bar = view.widget.children[0]
-    bar.children = tuple(bar.children) + (lecture,)
-    return view
+    rate = LearningRate(lr, -3, -1, presets=_data.SSR_LEARNING_RATES)
+    steps_slider = widgets.IntSlider(value=steps, min=1, max=50, description="steps", continuous_update=True)
+    controls = {"lr": rate.value, "steps": steps_slider}
+    return Explorer(figure, controls, redraw, bar=rate.widgets + [steps_slider])
 
 
 @explorer
@@ -287,7 +389,7 @@ def error_surface_explorer(fit_neuron, neuron_loss, X=_data.NEURON_X, Y=_data.NE
     ``fit_neuron`` from the start point, one dot every ``epochs / points`` epochs (dots crowd
     where the steps are slow). Right: the loss history that ``fit_neuron`` returns.
     """
-    figure, (surface, history) = live_figure(figsize=(9.5, 3.6), ncols=2)
+    figure, (surface, history) = live_figure(figsize=(8.8, 3.5), ncols=2)
     surface.set(xlim=w_range, ylim=b_range, xlabel="w", ylabel="b")
     path_line, = surface.plot([], [], ".-", color="C3", ms=4, lw=0.8, zorder=3)
     start_dot, = surface.plot([], [], "o", color="w", mec="k", ms=7, zorder=4)
@@ -336,8 +438,10 @@ def error_surface_explorer(fit_neuron, neuron_loss, X=_data.NEURON_X, Y=_data.NE
                 f"<b>w = {w:.4f}, b = {b:.4f}</b>, loss {final:.3g}. One dot every {chunk} epoch(s).")
 
     slider = dict(min=-6.0, max=6.0, step=0.1, continuous_update=True, readout_format=".1f")
-    controls = {"lr": log_slider("learning rate", lr, -2, 1),
+    rate = LearningRate(lr, -2, 1)
+    controls = {"lr": rate.value,
                 "epochs": widgets.IntSlider(value=epochs, min=10, max=3000, step=10, description="epochs"),
                 "w0": widgets.FloatSlider(value=start[0], description="start w", **slider),
                 "b0": widgets.FloatSlider(value=start[1], description="start b", **slider)}
-    return Explorer(figure, controls, redraw, moving=[path_line, start_dot, end_dot, curve])
+    bar = rate.widgets + [controls[name] for name in ("epochs", "w0", "b0")]
+    return Explorer(figure, controls, redraw, moving=[path_line, start_dot, end_dot, curve], bar=bar)

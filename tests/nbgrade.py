@@ -1,7 +1,8 @@
 """Grade notebooks with the real nbgrader autograde, in a throwaway course, for the tests.
 
 ``grade_submissions("01_derivatives", {"alice": nb, ...})`` returns, per student, the score of
-every graded cell: ``{"alice": {"test_ssr": (score, max_score), ...}}``.
+every autograded (test) cell: ``{"alice": {"test_ssr": (score, max_score), ...}}``. Written
+answers (manually graded markdown cells) have no score until a person grades them: left out.
 """
 import shutil
 import tempfile
@@ -45,7 +46,8 @@ def _grade_chunk(assignment, course, students):
             continue
         with api.gradebook as gb:
             nb = gb.find_submission(assignment, student).notebooks[0]
-            scores[student] = {g.name: (g.score, g.max_score) for g in nb.grades}
+            scores[student] = {g.name: (g.score, g.max_score) for g in nb.grades
+                               if g.cell.cell_type == "code"}
     return scores
 
 

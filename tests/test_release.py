@@ -51,3 +51,13 @@ def test_untouched_release_scores_zero(round_trip, assignment):
     assert scores, "grading the untouched release failed instead of scoring 0"
     assert sum(s for s, _ in scores.values()) == 0
     assert sum(m for _, m in scores.values()) >= 20, "every assignment is worth at least 20 points"
+
+
+@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+def test_released_test_cells_let_run_all_go_on(assignment):
+    """A failing test cell must not stop JupyterLab's Run All: it carries the raises-exception tag."""
+    nb = release_notebook(assignment)
+    untagged = [c.metadata["nbgrader"]["grade_id"] for c in nb.cells
+                if c.cell_type == "code" and c.metadata.get("nbgrader", {}).get("grade")
+                and "raises-exception" not in c.metadata.get("tags", [])]
+    assert not untagged, f"test cells without the 'raises-exception' tag in source/ cell metadata: {untagged}"

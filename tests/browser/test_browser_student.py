@@ -2,13 +2,18 @@
 
 For every released notebook (discovered from release/, paired with its source/ solutions):
 
-* unsolved, as released: Run All (carrying on below each failing exercise, as a student does)
-  runs every cell outside the exercises without an error, and every test cell fails;
+* unsolved, as released: one Run All reaches the last cell (the failing test cells are tagged
+  ``raises-exception``), every cell outside the exercises runs without an error, and every
+  test cell fails;
 * solved (the released notebook with the source solutions in its exercise cells): Run All runs
   every cell without an error or a line on stderr; every slider, drop-down and check box of every
   explorer, moved with real key presses / a real selection, changes the rendered figure's pixels;
 * nbgrader's Validate button reports success on the solved notebook and lists the failing test
-  cells of the unsolved one.
+  cells of the unsolved one;
+* layout at 1366 px: no output runs past the output area (nothing scrolls sideways or is cut
+  off), and only explorers are ipympl widgets (every other figure is a static image);
+* exact values: a learning-rate drop-down sets the lecture's rates exactly (the lecture's table
+  appears), and a learning rate typed into a box is used as typed.
 
 Screenshots of each notebook and of each explorer before and after a move are saved under
 artifacts/browser/ (ignored by git) for a person to look at.
@@ -40,7 +45,9 @@ def test_released_notebook_runs(tabs, notebook, artifacts):
     tab = tabs.ran("release", notebook)
     for view in tab.explorers():       # what an explorer shows before its exercises are solved
         view.screenshot(path=str(artifacts / f"{notebook.assignment}-release-cell{tab.cell_of(view)}.png"))
-    assert tab.unexecuted() == [], f"cells that never ran: {tab.unexecuted()}"
+    with timed(f"screenshot {tab.path}"):
+        tab.screenshot(artifacts / f"{notebook.assignment}-release.png")
+    assert tab.unexecuted() == [], f"one Run All did not reach these cells: {tab.unexecuted()}"
     errors = tab.errors()
     outside = {i: t for i, t in errors.items() if notebook.role(i) is None}
     assert not outside, ("cells outside the exercises fail (or write to stderr) on the released "
@@ -78,21 +85,24 @@ def _wait_for_change(canvases, before, timeout=30):
 
 
 def _move_slider(slider, tab):
-    """Focus the slider's handle and press arrow keys until its readout changes."""
+    """Focus the slider's handle and press arrow keys until its position changes.
+
+    The position is the handle's ``aria-valuenow`` (a learning rate's log slider has no readout:
+    the text box beside it shows the value).
+    """
     handle = slider.locator(".noUi-handle").first
-    readout = slider.locator(".widget-readout").first
-    start = readout.inner_text()
+    start = handle.get_attribute("aria-valuenow")
     for key in ("ArrowRight", "ArrowLeft"):
         handle.focus()
         for _ in range(8):
             tab.page.keyboard.press(key)
         try:
-            tab.page.wait_for_function("([el, start]) => el.innerText !== start",
-                                       arg=[readout.element_handle(), start], timeout=5_000)
-            return f"{start} -> {readout.inner_text()} ({key} x 8)"
+            tab.page.wait_for_function("([el, start]) => el.getAttribute('aria-valuenow') !== start",
+                                       arg=[handle.element_handle(), start], timeout=5_000)
+            return f"{start} -> {handle.get_attribute('aria-valuenow')} ({key} x 8)"
         except Exception:
             continue
-    raise AssertionError(f"the slider's readout stayed at {start} under ArrowRight and ArrowLeft")
+    raise AssertionError(f"the slider stayed at {start} under ArrowRight and ArrowLeft")
 
 
 def _pick_option(dropdown):
@@ -182,8 +192,111 @@ def test_validate_unsolved(tabs, notebook):
     assert "validation-failed" in classes, f"Validate on the unsolved notebook says:\n{text[:3000]}"
     failed = text.count("The following cell failed:")
     tests = notebook.code_indices("test")
-    assert failed == len(tests), (
-        f"Validate lists {failed} failing cells, the notebook has {len(tests)} test cells:\n{text[:3000]}")
+    # nbgrader also lists every written answer still saying YOUR ANSWER HERE
+    written = [i for i, c in enumerate(notebook.cells) if c.cell_type == "markdown"
+               and c.metadata.get("nbgrader", {}).get("grade") and notebook.role(i) == "solution"]
+    assert failed == len(tests) + len(written), (
+        f"Validate lists {failed} failing cells, the notebook has {len(tests)} test cells and "
+        f"{len(written)} written answers:\n{text[:3000]}")
+    assert text.count("YOUR ANSWER HERE") == len(written), "Validate does not list the unanswered questions"
     missing = [line for line in _test_sources(notebook) if line.strip() not in text]
     assert not missing, f"failing test cells not shown by Validate: {missing}"
     assert "NotImplementedError" in text
+
+
+# ---------------------------------------------------------------- layout and exact values
+
+OVERFLOW_JS = """() => {
+    const found = [];
+    const cells = Array.from(document.querySelectorAll('.jp-NotebookPanel .jp-Notebook .jp-Cell'));
+    cells.forEach((cell, index) => {
+        cell.querySelectorAll('.jp-OutputArea-output').forEach(output => {
+            const edge = output.getBoundingClientRect().right + 1;
+            if (output.scrollWidth > output.clientWidth + 1) {
+                found.push(`cell ${index}: the output scrolls sideways (${output.scrollWidth} px in ${output.clientWidth} px)`);
+                return;
+            }
+            for (const el of output.querySelectorAll('*')) {
+                const box = el.getBoundingClientRect();
+                if (box.width > 0 && box.right > edge && getComputedStyle(el).visibility !== 'hidden') {
+                    const what = el.tagName.toLowerCase() + (el.className && el.className.baseVal === undefined
+                        ? '.' + String(el.className).trim().split(/\\s+/).join('.') : '');
+                    found.push(`cell ${index}: ${what} ends at ${Math.round(box.right)} px, the output at ${Math.round(edge)} px`);
+                    break;
+                }
+            }
+        });
+    });
+    return found;
+}"""
+
+
+@pytest.mark.parametrize("kind", ["release", "solved"])
+def test_outputs_fit_the_page(tabs, notebook, kind):
+    """At 1366 px nothing in an output runs past the output area: no sideways scroll, nothing cut off."""
+    tab = tabs.ran(kind, notebook)
+    overflowing = tab.page.evaluate(OVERFLOW_JS)
+    assert not overflowing, f"outputs wider than the page at {tab.page.viewport_size['width']} px:\n" + \
+        "\n".join(overflowing)
+
+
+@pytest.mark.parametrize("kind", ["release", "solved"])
+def test_only_explorers_are_widget_figures(tabs, notebook, kind):
+    """Lesson figures are static images; an ipympl canvas belongs in an explorer cell only."""
+    tab = tabs.ran(kind, notebook)
+    per_cell = tab.page.evaluate("""() => Array.from(document.querySelectorAll(
+        '.jp-NotebookPanel .jp-Notebook .jp-Cell')).map(c => c.querySelectorAll(
+        '.jp-OutputArea-output .jupyter-matplotlib').length)""")
+    explorer_cells = {i for i, c in enumerate(notebook.cells)
+                      if c.cell_type == "code" and re.search(r"\w+_explorer\(", c.source)}
+    stray = [notebook.label(i) for i, n in enumerate(per_cell) if n and i not in explorer_cells]
+    assert not stray, f"ipympl widget figures outside the explorers (they should be static images): {stray}"
+
+
+def _explorer_with(tab, selector):
+    return [view for view in tab.explorers() if view.locator(selector).count()]
+
+
+def test_lecture_rates_are_exact(tabs, notebook):
+    """Picking a lecture rate in the drop-down runs exactly that rate: the lecture's table appears."""
+    from course.data import SSR_LECTURE_TABLES
+    tab = tabs.ran("solved", notebook)
+    views = [v for v in _explorer_with(tab, ".widget-dropdown")
+             if "lecture" in v.locator(".widget-dropdown .widget-label").first.inner_text()]
+    if not views:
+        pytest.skip("no explorer with the lecture's learning rates in this notebook")
+    view = views[0]
+    view.scroll_into_view_if_needed()
+    select = view.locator(".widget-dropdown select").first
+    assert select.evaluate("el => el.selectedIndex") >= 0, "the drop-down starts blank"
+    box = view.locator(".widget-text input").first
+    problems = []
+    for lr, (a_column, _) in SSR_LECTURE_TABLES.items():
+        select.select_option(label=f"{lr:g}")
+        first_step = f"{a_column[0]:.4f}"
+        try:
+            view.locator("td", has_text=re.compile(f"^{re.escape(first_step)}$")).first.wait_for(timeout=15_000)
+        except Exception:
+            problems.append(f"learning rate {lr}: the table does not show the lecture's first step {first_step}")
+        if float(box.input_value()) != lr:
+            problems.append(f"learning rate {lr}: the box shows {box.input_value()}")
+    assert not problems, "\n".join(problems)
+
+
+def test_typed_learning_rate_is_exact(tabs, notebook):
+    """A learning rate typed into an explorer's box is used as typed (a log slider would snap 5 to 5.012)."""
+    tab = tabs.ran("solved", notebook)
+    views = [v for v in _explorer_with(tab, ".widget-text input")
+             if not v.locator(".widget-dropdown").count()
+             or "lecture" not in v.locator(".widget-dropdown .widget-label").first.inner_text()]
+    if not views:
+        pytest.skip("no explorer with a typed learning rate besides the lecture-rate one")
+    view = views[0]
+    view.scroll_into_view_if_needed()
+    box = view.locator(".widget-text input").first
+    box.fill("5")
+    box.press("Enter")
+    message = view.locator(".widget-html").last
+    tab.page.wait_for_function("el => el.innerText.includes('learning rate 5:')",
+                               arg=message.element_handle(), timeout=30_000)
+    assert box.input_value() == "5"
