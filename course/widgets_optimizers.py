@@ -9,7 +9,7 @@ import numpy as np
 
 from . import data
 from .gradcheck import silenced
-from .widgets import Explorer, _few_ticks, explorer, live_figure, log_slider
+from .widgets import Explorer, LearningRate, _few_ticks, explorer, live_figure, wrapping_row
 
 # Which explorer controls feed which hyper-parameter of each update function: plain descent and
 # momentum take lr as a multiplier of the gradient, RMSProp and Adam as a step length, so the two
@@ -109,11 +109,13 @@ def optimizer_race_explorer(optimize, sgd, momentum, rmsprop, adam, surface="bow
 
     first_loss, first_grad, first_start, first_ranges, _ = data.RACE_SURFACES[surface]
     slider = dict(step=0.05, continuous_update=True, readout_format=".2f", style={"description_width": "initial"})
+    rates = {"lr_plain": LearningRate(lr_plain, -4, 0.5, description="lr sgd, momentum"),
+             "lr_adaptive": LearningRate(lr_adaptive, -4, 0, description="lr RMSProp, Adam")}
     controls = {
         "surface": widgets.Dropdown(options=list(data.RACE_SURFACES), value=surface, description="track",
                                     layout=widgets.Layout(width="14em")),
-        "lr_plain": log_slider("lr sgd, momentum", lr_plain, -4, 0.5),
-        "lr_adaptive": log_slider("lr RMSProp, Adam", lr_adaptive, -4, 0),
+        "lr_plain": rates["lr_plain"].value,
+        "lr_adaptive": rates["lr_adaptive"].value,
         "beta1": widgets.FloatSlider(value=beta1, min=0.0, max=0.99, description="β1", **dict(slider, step=0.01)),
         "beta2": widgets.FloatSlider(value=beta2, min=0.5, max=0.999, description="β2",
                                      **dict(slider, step=0.001, readout_format=".3f")),
@@ -156,6 +158,7 @@ def optimizer_race_explorer(optimize, sgd, momentum, rmsprop, adam, surface="bow
     view = Explorer(figure, controls, guarded, moving=moving)
     rows = [["surface", "lr_plain", "lr_adaptive"], ["beta1", "beta2", "steps"], ["w1", "w2"],
             [f"show_{name}" for name in RACERS]]
-    view.widget = widgets.VBox([widgets.HBox([controls[k] for k in row]) for row in rows]
+    shown = {name: rates[name].widgets if name in rates else [control] for name, control in controls.items()}
+    view.widget = widgets.VBox([wrapping_row([w for k in row for w in shown[k]]) for row in rows]
                                + [figure.canvas, view.message])
     return view

@@ -223,7 +223,11 @@ class Runner:
         tree = _parse(source)
         imports = [node for node in tree.body if isinstance(node, (ast.Import, ast.ImportFrom))]
         if imports:
-            exec(compile(ast.Module(body=imports, type_ignores=[]), "<setup imports>", "exec"), self.trusted)
+            try:
+                exec(compile(ast.Module(body=imports, type_ignores=[]), "<setup imports>", "exec"), self.trusted)
+            except Exception as error:  # the course itself is broken, not the submission
+                raise GraderBroken(f"the notebook's setup imports fail in the grader: "
+                                   f"{type(error).__name__}: {error}") from error
 
     def namespace(self, tree):
         names = {node.id for node in ast.walk(tree) if isinstance(node, ast.Name)}
