@@ -113,7 +113,7 @@ class TrainingView(Explorer):
 @explorer
 def training_explorer(two_layer_loss, affine_forward, relu_forward, softmax, sigmoid_forward=None,
                       sigmoid_backward=None, dataset="xor", hidden=8, lr=0.5, reg=1e-4, epochs=600,
-                      activation="ReLU", n=200, frames=20, resolution=60):
+                      activation="ReLU", n=200, frames=20, resolution=48):
     """Train a two-layer network on a 2-D toy set with *your* ``two_layer_loss`` and watch it learn.
 
     Left: the probability of class 1 that *your* layers compute over the plane (red: 1, blue: 0;
@@ -128,11 +128,9 @@ def training_explorer(two_layer_loss, affine_forward, relu_forward, softmax, sig
     grid = grid_points(EXTENT, resolution)
     figure, (plane, history) = live_figure(figsize=(9.0, 3.8), ncols=2)
     image = plane.imshow(np.full((resolution, resolution), 0.5), extent=EXTENT, origin="lower", cmap="RdBu_r",
-                         vmin=0, vmax=1, interpolation="bilinear", aspect="auto")
+                         vmin=0, vmax=1, interpolation="nearest", aspect="auto")
     points = plane.scatter(np.zeros(n), np.zeros(n), c=np.zeros(n), cmap="RdBu_r", vmin=0, vmax=1,
                            edgecolors="k", linewidths=0.5, s=16)
-    status = plane.text(0.02, 0.98, "", transform=plane.transAxes, va="top", fontsize=9,
-                        bbox=dict(fc="w", ec="none", alpha=0.8))
     plane.set(xlim=EXTENT[:2], ylim=EXTENT[2:], xticks=[], yticks=[])
     curve, = history.plot([], [], color="C3", lw=1.5)
     history.set(yscale="log", ylim=(1e-3, 3), xlim=(0, epochs), xlabel="epoch", ylabel="loss before the step")
@@ -151,12 +149,13 @@ def training_explorer(two_layer_loss, affine_forward, relu_forward, softmax, sig
                    chunk=max(1, math.ceil(epochs / frames)), label=f"{activation}, {hidden} hidden units")
         if history.get_xlim() != (0, epochs):
             history.set_xlim(0, epochs)
-        show()
-        return (f"{dataset}: {n} points; {activation}, width {hidden}, learning rate {lr:.3g}, "
-                f"reg {reg:.2g}: training for {epochs} epochs with your two_layer_loss.")
+        run["setting"] = (f"{dataset}, {n} points; {activation}, width {hidden}, learning rate {lr:.3g}, "
+                          f"reg {reg:.2g}: your two_layer_loss, ")
+        return show()
 
     def show():
-        """Put the current state of the run into the artists."""
+        """Put the current state of the run into the artists; returns the line shown under the figure
+        (HTML text: cheaper than a text artist repainted every frame)."""
         probs = class_probabilities(run["params"], grid, affine_forward, run["forward"], softmax)
         image.set_data(probs[:, 1].reshape(resolution, resolution))
         losses = np.concatenate(run["losses"]) if run["losses"] else np.zeros(0)
@@ -164,7 +163,10 @@ def training_explorer(two_layer_loss, affine_forward, relu_forward, softmax, sig
         train = class_probabilities(run["params"], run["X"], affine_forward, run["forward"], softmax)
         accuracy = float(np.mean(np.argmax(train, axis=1) == run["y"]))
         last = f", loss {losses[-1]:.3f}" if len(losses) else ""
-        status.set_text(f"epoch {run['done']}/{run['epochs']}{last}, accuracy {accuracy:.0%}")
+        note = f"{run['setting']}epoch <b>{run['done']}</b> of {run['epochs']}{last}, accuracy <b>{accuracy:.0%}</b>"
+        if "view" in run:
+            run["view"].message.value = note
+        return note
 
     def advance():
         """Train the next chunk of epochs; True while epochs remain."""
@@ -193,7 +195,8 @@ def training_explorer(two_layer_loss, affine_forward, relu_forward, softmax, sig
         "epochs": widgets.IntSlider(value=epochs, min=50, max=2000, step=50, description="epochs",
                                     continuous_update=False),
     }
-    view = TrainingView(figure, controls, redraw, advance, moving=[image, points, status, curve])
+    view = TrainingView(figure, controls, redraw, advance, moving=[image, points, curve])
+    run["view"] = view
     bar = view.widget.children[0]       # two rows of controls: the figure keeps its width
     values = list(controls.values())
     bar.children = (widgets.VBox([widgets.HBox(values[:3]), widgets.HBox(values[3:])]),)
