@@ -14,31 +14,31 @@ def computational_graph(forward, backward, ax=None):
     z = u + b. A name missing from ``backward`` is drawn without a gradient.
     """
     if ax is None:
-        _, ax = plt.subplots(figsize=(9, 3.0), layout="constrained")
-    nodes = {"x": (0.0, 2.0), "w": (0.0, 1.0), "mul": (1.6, 1.5), "b": (1.6, 0.2), "add": (3.2, 1.5),
-             "t": (3.2, 0.2), "sq": (4.9, 1.5), "L": (6.4, 1.5)}
-    labels = {"mul": "×", "add": "+", "sq": "(z − t)²"}
-    edges = [("x", "mul", "x"), ("w", "mul", "w"), ("mul", "add", "u"), ("b", "add", "b"),
-             ("add", "sq", "z"), ("t", "sq", "t"), ("sq", "L", "L")]
-    for start, end, name in edges:
-        (x0, y0), (x1, y1) = nodes[start], nodes[end]
-        ax.annotate("", xy=(x1 - 0.28, y1 + (y0 - y1) * 0.18 / max(abs(x1 - x0), 0.3)), xytext=(x0 + 0.2, y0),
-                    arrowprops=dict(arrowstyle="-|>", color="0.3", lw=1.2))
-        mx, my = (x0 + x1) / 2, (y0 + y1) / 2
-        ax.text(mx, my + 0.17, f"{name} = {forward[name]:.4g}", color="C2", ha="center", fontsize=9)
+        _, ax = plt.subplots(figsize=(9, 3.2), layout="constrained")
+    boxes = {"mul": ((2.0, 1.5), "×", 0.3), "add": ((4.0, 1.5), "+", 0.3), "sq": ((6.3, 1.5), "(z − t)²", 0.45)}
+    inputs = {"x": (0.0, 2.3), "w": (0.0, 0.7), "b": (3.2, 0.1), "t": (5.6, 0.1)}
+    # (value name, arrow from, arrow to, where its labels go, alignment)
+    edges = [("x", (0.1, 2.3), (1.7, 1.6), (0.9, 2.0), "center"),
+             ("w", (0.1, 0.7), (1.7, 1.4), (0.9, 1.05), "center"),
+             ("u", (2.3, 1.5), (3.7, 1.5), (3.0, 1.5), "center"),
+             ("b", (3.3, 0.25), (3.85, 1.3), (3.45, 0.8), "right"),
+             ("z", (4.3, 1.5), (5.85, 1.5), (5.05, 1.5), "center"),
+             ("t", (5.65, 0.25), (6.05, 1.3), (5.75, 0.8), "right"),
+             ("L", (6.75, 1.5), (7.9, 1.5), (7.3, 1.5), "center")]
+    for name, start, end, (mx, my), align in edges:
+        ax.annotate("", xy=end, xytext=start, arrowprops=dict(arrowstyle="-|>", color="0.3", lw=1.2))
+        ax.text(mx, my + 0.12, f"{name} = {forward[name]:.4g}", color="C2", ha=align, va="bottom", fontsize=9)
         if name in backward:
-            ax.text(mx, my - 0.27, f"dL/d{name} = {backward[name]:.4g}", color="C3", ha="center", fontsize=9)
-    for name, (x, y) in nodes.items():
-        if name in labels:
-            ax.add_patch(FancyBboxPatch((x - 0.25, y - 0.2), 0.5 if name != "sq" else 0.8, 0.4,
-                                        boxstyle="round,pad=0.05", fc="0.93", ec="0.4"))
-            ax.text(x + (0.15 if name == "sq" else 0), y, labels[name], ha="center", va="center", fontsize=11)
-        elif name != "L":
-            ax.text(x - 0.05, y, name, ha="right", va="center", fontsize=12, weight="bold")
-    ax.text(nodes["L"][0] + 0.1, nodes["L"][1], "L", va="center", fontsize=12, weight="bold")
-    ax.text(0.0, 2.55, "forward: values, left to right", color="C2", fontsize=9)
-    ax.text(3.6, 2.55, "backward: gradients, right to left", color="C3", fontsize=9)
-    ax.set(xlim=(-0.6, 7.0), ylim=(-0.3, 2.8))
+            ax.text(mx, my - 0.12, f"dL/d{name} = {backward[name]:.4g}", color="C3", ha=align, va="top", fontsize=9)
+    for (x, y), label, half in boxes.values():
+        ax.add_patch(FancyBboxPatch((x - half, y - 0.2), 2 * half, 0.4, boxstyle="round,pad=0.05", fc="0.93", ec="0.4"))
+        ax.text(x, y, label, ha="center", va="center", fontsize=11)
+    for name, (x, y) in inputs.items():
+        ax.text(x - 0.05, y, name, ha="right", va="center", fontsize=12, weight="bold")
+    ax.text(8.0, 1.5, "L", va="center", fontsize=12, weight="bold")
+    ax.text(0.0, 2.75, "forward: values, left to right", color="C2", fontsize=9)
+    ax.text(4.4, 2.75, "backward: gradients, right to left", color="C3", fontsize=9)
+    ax.set(xlim=(-0.5, 8.4), ylim=(-0.2, 2.95))
     ax.axis("off")
     return ax
 

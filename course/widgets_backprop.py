@@ -95,6 +95,10 @@ class TrainingView(Explorer):
         except Exception as error:  # the student's code is under construction: explain, don't crash
             self.message.value = f"<b>Your function raised {type(error).__name__}:</b> {error}"
             return False
+        if not more:
+            # The front-end draws only the newest of the images that arrive while it decodes one,
+            # so a diff image can be lost in a fast run; the last frame goes out whole.
+            self.figure.canvas._force_full = True
         self.repaint()
         return more
 
