@@ -55,7 +55,7 @@ def decision_boundary(ax, probability, X, y, extent=(-1.6, 1.6, -1.6, 1.6), reso
     ax.imshow(p, extent=extent, origin="lower", cmap="RdBu_r", vmin=0, vmax=1, interpolation="bilinear",
               aspect="auto")
     ax.contour(xs, ys, p, levels=[0.5], colors="k", linewidths=1)
-    ax.scatter(X[:, 0], X[:, 1], c=y, cmap="RdBu_r", vmin=0, vmax=1, edgecolors="k", linewidths=0.5, s=18)
+    ax.scatter(X[:, 0], X[:, 1], c=y, cmap="RdBu_r", vmin=0, vmax=1, edgecolors="w", linewidths=0.8, s=18)
     ax.set(xlim=extent[:2], ylim=extent[2:], title=title)
     ax.set_xticks([])
     ax.set_yticks([])

@@ -134,7 +134,7 @@ def training_explorer(two_layer_loss, affine_forward, relu_forward, softmax, sig
     image = plane.imshow(np.full((resolution, resolution), 0.5), extent=EXTENT, origin="lower", cmap="RdBu_r",
                          vmin=0, vmax=1, interpolation="nearest", aspect="auto")
     points = plane.scatter(np.zeros(n), np.zeros(n), c=np.zeros(n), cmap="RdBu_r", vmin=0, vmax=1,
-                           edgecolors="k", linewidths=0.5, s=16)
+                           edgecolors="w", linewidths=0.8, s=16)
     plane.set(xlim=EXTENT[:2], ylim=EXTENT[2:], xticks=[], yticks=[])
     curve, = history.plot([], [], color="C3", lw=1.5)
     history.set(yscale="log", ylim=(1e-3, 3), xlim=(0, epochs), xlabel="epoch", ylabel="loss before the step")
