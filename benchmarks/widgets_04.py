@@ -4,7 +4,7 @@ Drives the explorer programmatically (no browser): a control value is set, which
 training run and draws its first frame; then the run's remaining frames are stepped as the
 kernel's event loop would step them. Each frame trains a chunk of epochs with the student's
 ``two_layer_loss``, recomputes the decision boundary with the student's layers and repaints
-the moving artists (blit) or, after a change of limits, renders the whole figure. The student's
+the moving artists (blit) or, after a change of limits, renders and sends the whole figure. The student's
 functions are stood in for by reference implementations written here (benchmarks/ is not shipped
 to students). Target: at most 50 ms per update (median); a frame is an update.
 
@@ -95,16 +95,12 @@ def timed(view, moves):
     Returns milliseconds: first frames (the move itself), later frames, whole runs, and CPU
     time per frame (which other jobs on a shared machine do not inflate).
     """
-    canvas = shown(view).figure.canvas
-    asked = []
-    canvas.draw_idle = lambda: asked.append(True)   # a full draw is rendered by ipympl: count it
+    shown(view)
 
     def frame(action):
-        asked.clear()
+        # a frame blits, or renders the whole figure when limits changed: both inside the action
         start, cpu = time.perf_counter(), time.process_time()
         result = action()
-        if asked:
-            canvas.draw()
         return result, 1000 * (time.perf_counter() - start), 1000 * (time.process_time() - cpu)
 
     first, later, runs, cpu = [], [], [], []

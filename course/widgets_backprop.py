@@ -74,19 +74,29 @@ class TrainingView(Explorer):
         super().__init__(figure, controls, redraw, moving=moving)
 
     def refresh(self, _change=None):
+        """Restart the run with the controls' values, show its first frame, schedule the rest."""
         self._generation += 1          # any run still going belongs to the old values: stop it
-        super().refresh(_change)
+        try:
+            note = self._redraw(**self.values())
+        except NotImplementedError:
+            note = "<b>Not implemented yet.</b> Write the exercise above, run its cell, then run this one again."
+        except Exception as error:  # the student's code is under construction: explain, don't crash
+            note = f"<b>Your function raised {type(error).__name__}:</b> {error}"
+        self.message.value = note or ""
+        self.repaint()
         self._continue(self._generation)
 
     def repaint(self):
-        """Show the moving artists' new state (the tail of Explorer.refresh, between frames)."""
+        """Show the moving artists' new state: a blit over the cached background, or, when limits
+        changed, a full render sent at once (Explorer's draw_idle would wait for the front-end to
+        ask for it, behind the run's next frames)."""
         canvas = self.figure.canvas
         if self.moving and self._background is not None and self._frame == self._frame_now():
             canvas.restore_region(self._background)
             self._paint_moving()
             canvas.blit(self.figure.bbox)
         else:
-            canvas.draw_idle()
+            canvas.draw()
 
     def step(self):
         """Train one more frame and show it; False once the run is complete (or has failed)."""
