@@ -121,4 +121,67 @@ def three_blobs(n=600, seed=0):
     y = rng.permutation(np.arange(n) % 3)
     X = centres[y] + 0.6 * rng.standard_normal((n, 2))
     X[:, 1] *= 10.0
+
+# ---- 04 backprop
+
+# Lecture "Fundamentals of Neural Networks": the worked backpropagation example (a 3-2-1 network
+# of sigmoid units, after Han & Kamber). Units 1-3 are the inputs, 4 and 5 the hidden units, 6 the
+# output; w_ij joins unit i to unit j and theta_j is unit j's bias. In the course's layout
+# (x @ W + b) row i of W1 holds w_i4, w_i5.
+BACKPROP_X = np.array([1.0, 0.0, 1.0])
+BACKPROP_TARGET = np.array([1.0])
+BACKPROP_LR = 0.9
+BACKPROP_W1 = np.array([[0.2, -0.3],                # w14 w15
+                        [0.4, 0.1],                 # w24 w25
+                        [-0.5, 0.2]])               # w34 w35
+BACKPROP_B1 = np.array([-0.4, 0.2])                 # theta4 theta5
+BACKPROP_W2 = np.array([[-0.3],                     # w46
+                        [-0.2]])                    # w56
+BACKPROP_B2 = np.array([0.1])                       # theta6
+# The lecture's tables, as printed (three or four decimals).
+BACKPROP_OUTPUTS = {"O4": 0.332, "O5": 0.525, "O6": 0.474}
+BACKPROP_ERRORS = {"Err6": 0.1311, "Err5": -0.0065, "Err4": -0.0087}
+BACKPROP_UPDATED = {"w46": -0.261, "w56": -0.138, "w14": 0.192, "w15": -0.306, "w24": 0.4,
+                    "w25": 0.1, "w34": -0.508, "w35": 0.194, "theta6": 0.218, "theta5": 0.194,
+                    "theta4": -0.408}
+
+# Lecture "Neural Networks Part 2": a network with one input, two softplus hidden units and one
+# output, fitted by its sum of squared residuals; backpropagation starts at the last bias b5.
+# The lecture's figures (with the numbers) did not survive; these are the values of the widely
+# used version of this example (three doses, the middle one effective).
+SOFTPLUS_X = np.array([0.0, 0.5, 1.0])
+SOFTPLUS_Y = np.array([0.0, 1.0, 0.0])
+SOFTPLUS_PARAMS = {"w1": 3.34, "b1": -1.43, "w2": -3.53, "b2": 0.57, "w3": -1.22, "w4": -2.30, "b5": 0.0}
+
+# The XOR truth table of the perceptron lecture.
+XOR_X = np.array([[0.0, 0.0], [0.0, 1.0], [1.0, 0.0], [1.0, 1.0]])
+XOR_Y = np.array([0, 1, 1, 0])
+
+TOY_DATASETS = ("xor", "circles", "spirals")
+
+
+def toy_2d(name="xor", n=200, noise=0.15, seed=0):
+    """A seeded 2-D classification set: ``X (n, 2)`` float64 in about [-1.5, 1.5]², ``y (n,)`` in {0, 1}.
+
+    ``"xor"``: four clouds at the corners, label = XOR of the signs; ``"circles"``: a disc inside
+    a ring; ``"spirals"``: two interleaved spiral arms.
+    """
+    rng = np.random.default_rng(seed)
+    y = np.arange(n) % 2
+    if name == "xor":
+        corner = rng.integers(0, 2, size=n)
+        signs = np.stack([np.where(corner == 1, 1.0, -1.0),
+                          np.where(corner != y, 1.0, -1.0)], axis=1)  # y = 1 where the signs differ
+        X = 0.8 * signs + noise * 2 * rng.standard_normal((n, 2))
+    elif name == "circles":
+        radius = np.where(y == 0, 0.5, 1.2) + noise * rng.standard_normal(n)
+        angle = rng.uniform(0, 2 * np.pi, n)
+        X = np.stack([radius * np.cos(angle), radius * np.sin(angle)], axis=1)
+    elif name == "spirals":
+        s = rng.uniform(0.1, 1.0, n)
+        angle = 3 * np.pi * s + np.pi * y
+        X = 1.4 * s[:, None] * np.stack([np.cos(angle), np.sin(angle)], axis=1)
+        X = X + noise * 0.5 * rng.standard_normal((n, 2))
+    else:
+        raise ValueError(f"unknown data set {name!r}; choose one of {TOY_DATASETS}")
     return X, y
