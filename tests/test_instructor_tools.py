@@ -178,7 +178,7 @@ def test_collect_from_a_zip_reports_unmatched_files(download, capsys):
             if path.is_file():
                 zf.write(path, path.relative_to(folder).as_posix())
         zf.writestr("__MACOSX/._junk", "resource fork")
-    assert main(["collect", str(archive), "--root", str(root)]) == 0
+    assert main(["collect", str(archive), "--root", str(root)]) == 1, "skipped files must show in the exit code"
     out = capsys.readouterr().out
     for name in unmatched:
         assert name in out
