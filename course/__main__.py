@@ -13,6 +13,7 @@ COMMANDS = {
     "feedback": "feedback",
     "export": "export",
     "report": "report",
+    "roster": "roster",
     "demo-all": "demo_all",
 }
 

@@ -167,7 +167,23 @@ def add_arguments(parser):
     parser.add_argument("--root", type=Path, default=ROOT, metavar="DIR", help="course root (default: this repository)")
 
 
+def _selection_problem(root, assignments):
+    """Why the selected assignments give nothing to render (None when something is selected)."""
+    from .build import source_assignments
+
+    unknown = [a for a in assignments or () if a not in source_assignments(root)]
+    if unknown:
+        return f"not an assignment in {Path(root) / 'source'}: {', '.join(unknown)}"
+    if not graded_submissions(root, assignments):
+        return f"no graded submission of {', '.join(assignments) or 'any assignment'}: run python -m course grade first"
+    return None
+
+
 def run(args):
+    problem = _selection_problem(args.root, args.assignments)
+    if problem:
+        print(f"error: {problem}", file=sys.stderr)
+        return 1
     results = generate(args.root, args.assignments, args.workers)
     failed = [r for r in results if not r[2]]
     print(f"feedback for {len(results) - len(failed)} submissions in {Path(args.root) / 'feedback'}/")
