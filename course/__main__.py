@@ -14,6 +14,7 @@ COMMANDS = {
     "export": "export",
     "report": "report",
     "roster": "roster",
+    "hub-config": "hub",
     "demo-all": "demo_all",
 }
 
