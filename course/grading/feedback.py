@@ -117,7 +117,9 @@ def feedback_config():
     from nbconvert.preprocessors import CSSHTMLHeaderPreprocessor
     from nbgrader.preprocessors import GetGrades
 
-    return {"GenerateFeedback": {"preprocessors": [HideHiddenTests, GetGrades, CSSHTMLHeaderPreprocessor]}}
+    from .offline_feedback import RenderMath
+
+    return {"GenerateFeedback": {"preprocessors": [HideHiddenTests, GetGrades, RenderMath, CSSHTMLHeaderPreprocessor]}}
 
 
 def graded_submissions(root=ROOT, assignments=None):
@@ -141,6 +143,10 @@ def _feedback_chunk(root, pairs):
     done = []
     for assignment, student in pairs:
         result = api.generate_feedback(assignment, student, force=True)
+        if result["success"]:
+            from .offline_feedback import finish_feedback
+
+            finish_feedback(root, assignment, student)  # no MathJax CDN; tests named by exercise
         done.append((assignment, student, result["success"], result.get("error") or result.get("log", "")))
     return done
 
