@@ -31,3 +31,8 @@ c.Autograde.create_student = True
 # Never ship notebook outputs or checkpoints to students.
 c.GenerateAssignment.create_assignment = True
 c.CourseDirectory.ignore = [".ipynb_checkpoints", "*.pyc", "__pycache__", "feedback"]
+
+# JupyterHub: the exchange through which the Assignment List releases, fetches, submits and
+# collects (and release_feedback / fetch_feedback). Students' nbgrader_config.py must name the
+# same course_id and exchange root: see the README's "A JupyterHub course".
+c.Exchange.root = os.environ.get("NBGRADER_EXCHANGE", "/srv/nbgrader/exchange")

@@ -13,6 +13,8 @@ COMMANDS = {
     "feedback": "feedback",
     "export": "export",
     "report": "report",
+    "roster": "roster",
+    "hub-config": "hub",
     "demo-all": "demo_all",
 }
 

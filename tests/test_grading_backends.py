@@ -1,10 +1,8 @@
 """The same class graded through a real dask.distributed cluster and into a real PostgreSQL
 gradebook gives the same gradebook as the local process pool with SQLite."""
 import os
-import shutil
 import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 
@@ -12,9 +10,9 @@ import pytest
 
 from course.grading.grade import grade, read_failures
 from gradingclass import ASSIGNMENTS, free_port, gradebook_scores, new_course, small_class
+from pgserver import postgres_server
 
 BIN = Path(sys.executable).parent
-PG_BIN = Path("/usr/lib/postgresql/15/bin")
 
 
 @pytest.fixture(scope="module")
@@ -78,42 +76,11 @@ def test_dask_cluster_gives_the_same_gradebook(reference, dask_cluster, tmp_path
     assert read_failures(course) == []
 
 
-def _as_postgres(command):
-    """Run a PostgreSQL program as an unprivileged user (the server refuses to run as root)."""
-    if os.geteuid() == 0:
-        return ["runuser", "-u", "postgres", "--"] + command
-    return command
-
-
 @pytest.fixture
 def postgres():
-    """A throwaway PostgreSQL server on a free 127.0.0.1 port; yields a database URL."""
-    assert (PG_BIN / "initdb").exists(), "PostgreSQL 15 is missing: apt-get install postgresql"
-    folder = Path(tempfile.mkdtemp(prefix="course-pg-"))
-    data, sockets = folder / "data", folder / "sockets"
-    sockets.mkdir()
-    if os.geteuid() == 0:
-        shutil.chown(folder, "postgres", "postgres")
-        shutil.chown(sockets, "postgres", "postgres")
-    port = free_port()
-    subprocess.run(_as_postgres([str(PG_BIN / "initdb"), "-D", str(data), "-A", "trust", "-U", "grader",
-                                 "--no-sync", "-E", "UTF8"]), check=True, capture_output=True)
-    subprocess.run(_as_postgres([str(PG_BIN / "pg_ctl"), "-D", str(data), "-w", "-t", "120", "-l",
-                                 str(folder / "server.log"), "-o",
-                                 f"-p {port} -k {sockets} -c listen_addresses=127.0.0.1 -c fsync=off",
-                                 "start"]), check=True, capture_output=True)
-    try:
-        import psycopg2
-
-        connection = psycopg2.connect(host="127.0.0.1", port=port, user="grader", dbname="postgres")
-        connection.autocommit = True
-        connection.cursor().execute("CREATE DATABASE gradebook")
-        connection.close()
-        yield f"postgresql+psycopg2://grader@127.0.0.1:{port}/gradebook"
-    finally:
-        subprocess.run(_as_postgres([str(PG_BIN / "pg_ctl"), "-D", str(data), "-m", "immediate", "stop"]),
-                       capture_output=True)
-        shutil.rmtree(folder, ignore_errors=True)
+    """A throwaway PostgreSQL server; yields a database URL."""
+    with postgres_server() as url:
+        yield url
 
 
 def test_postgresql_gradebook_is_the_same(reference, postgres, tmp_path):

@@ -178,7 +178,7 @@ def test_collect_from_a_zip_reports_unmatched_files(download, capsys):
             if path.is_file():
                 zf.write(path, path.relative_to(folder).as_posix())
         zf.writestr("__MACOSX/._junk", "resource fork")
-    assert main(["collect", str(archive), "--root", str(root)]) == 0
+    assert main(["collect", str(archive), "--root", str(root)]) == 1, "skipped files must show in the exit code"
     out = capsys.readouterr().out
     for name in unmatched:
         assert name in out
@@ -213,7 +213,7 @@ def test_demo_all_runs_every_step_and_prints_where_results_are(pipeline):
     assert code == 0, out
     for step in ("build", "demo", "grade", "feedback", "export", "report"):
         assert f"== {step}" in out
-    for path in (root / "reports" / "index.html", root / "grades.csv", root / "feedback"):
+    for path in (root / "reports" / "index.html", root / "grades_by_student.csv", root / "feedback"):
         assert path.exists() and str(path) in out
     outcomes = demo.read_class(root)
     assert {o.kind for o in outcomes.values()} == set(demo.KINDS)
@@ -264,14 +264,14 @@ def test_feedback_shows_failure_messages_but_no_hidden_tests(pipeline):
 def test_export_matches_the_gradebook(pipeline):
     root, *_ = pipeline
     scores = _graded(root)
-    with open(root / "grades.csv", newline="") as fh:
+    with open(root / "grades_by_student.csv", newline="") as fh:
         rows = list(csv.reader(fh))
-    assert rows[0] == ["student_id", *ASSIGNMENTS, "total"]
+    assert rows[0] == ["student_id", "first_name", "last_name", *ASSIGNMENTS, "total"]
     students = sorted({s for _, s in scores})
     assert [r[0] for r in rows[1:]] == students
     for row in rows[1:]:
         student = row[0]
-        for assignment, cell in zip(ASSIGNMENTS, row[1:-1]):
+        for assignment, cell in zip(ASSIGNMENTS, row[3:-1]):
             assert (cell == "") == ((assignment, student) not in scores)
             if cell:
                 assert float(cell) == pytest.approx(scores[assignment, student])

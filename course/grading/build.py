@@ -1,5 +1,6 @@
 """Generate release/ from source/ with nbgrader (solutions and hidden tests stripped)."""
 import shutil
+import sys
 from pathlib import Path
 
 from .nbapi import ROOT, nbgrader_api
@@ -28,8 +29,15 @@ def build(assignments=None, root=ROOT):
 
 def add_arguments(parser):
     parser.add_argument("assignments", nargs="*", help="assignment names (default: all in source/)")
+    parser.add_argument("--root", type=Path, default=ROOT, metavar="DIR", help="course root (default: this repository)")
 
 
 def run(args):
-    for name in build(args.assignments):
-        print(f"released {name} -> release/{name}/")
+    known = source_assignments(args.root)
+    unknown = [a for a in args.assignments if a not in known]
+    if unknown:
+        print(f"error: not an assignment in {Path(args.root) / 'source'}: {', '.join(unknown)} "
+              f"(known: {', '.join(known) or 'none'})", file=sys.stderr)
+        return 2
+    for name in build(args.assignments, args.root):
+        print(f"released {name} -> {Path(args.root) / 'release' / name}/")

@@ -1,7 +1,7 @@
 """Run the whole pipeline on a simulated class (what `make demo` runs): build, demo, grade, feedback, export, report.
 
 Each run starts from a clean slate: the previous demo class, its autograded notebooks, feedback,
-report, grades.csv and the SQLite gradebook are removed, then a new class is generated (the same
+report, the grade exports and the SQLite gradebook are removed, then a new class is generated (the same
 one for the same ``--seed`` and ``--students``). A course whose submitted/ folder or gradebook holds
 submissions that the demo did not make is left alone unless ``--force``.
 
@@ -52,7 +52,7 @@ def reset(root=ROOT, force=False):
             if entry.name == "README.md":
                 continue
             shutil.rmtree(entry) if entry.is_dir() else entry.unlink()
-    for name in ("grades.csv", "gradebook.db", "gradebook.db-journal", "gradebook.db-wal", "gradebook.db-shm"):
+    for name in ("grades_by_student.csv", "grades_canvas.csv", "gradebook.db", "gradebook.db-journal", "gradebook.db-wal", "gradebook.db-shm"):
         (root / name).unlink(missing_ok=True)
 
 

@@ -83,11 +83,17 @@ class SafeOutputs(SanitizeHTML):
         "tbody", "td", "tfoot", "th", "thead", "tr", "ul"])
     attributes = Any(default_value={"a": ["href", "title"], "*": ["class", "title", "colspan", "rowspan"]})
 
+    def preprocess_cell(self, cell, resources, index):
+        # the instructor's read-only text (restored from the gradebook) keeps its HTML and maths
+        if cell.cell_type == "markdown" and cell.metadata.get("nbgrader", {}).get("locked"):
+            return cell, resources
+        return super().preprocess_cell(cell, resources, index)
+
 
 def feedback_preprocessors():
     """The feedback pipeline (import strings), as grader_config.py configures it."""
-    return [__name__ + ".HideHiddenTests", "nbgrader.preprocessors.GetGrades",
-            "nbconvert.preprocessors.CSSHTMLHeaderPreprocessor", __name__ + ".SafeOutputs"]
+    return [__name__ + ".HideHiddenTests", "nbgrader.preprocessors.GetGrades", __name__ + ".SafeOutputs",
+            "course.grading.offline_feedback.RenderMath", "nbconvert.preprocessors.CSSHTMLHeaderPreprocessor"]
 
 
 def graded_submissions(root=ROOT, assignments=None):
@@ -111,6 +117,10 @@ def _feedback_chunk(root, pairs):
     done = []
     for assignment, student in pairs:
         result = api.generate_feedback(assignment, student, force=True)
+        if result["success"]:
+            from .offline_feedback import finish_feedback
+
+            finish_feedback(root, assignment, student)  # no MathJax CDN; tests named by exercise
         done.append((assignment, student, result["success"], result.get("error") or result.get("log", "")))
     return done
 
@@ -137,7 +147,23 @@ def add_arguments(parser):
     parser.add_argument("--root", type=Path, default=ROOT, metavar="DIR", help="course root (default: this repository)")
 
 
+def _selection_problem(root, assignments):
+    """Why the selected assignments give nothing to render (None when something is selected)."""
+    from .build import source_assignments
+
+    unknown = [a for a in assignments or () if a not in source_assignments(root)]
+    if unknown:
+        return f"not an assignment in {Path(root) / 'source'}: {', '.join(unknown)}"
+    if not graded_submissions(root, assignments):
+        return f"no graded submission of {', '.join(assignments) or 'any assignment'}: run python -m course grade first"
+    return None
+
+
 def run(args):
+    problem = _selection_problem(args.root, args.assignments)
+    if problem:
+        print(f"error: {problem}", file=sys.stderr)
+        return 1
     results = generate(args.root, args.assignments, args.workers)
     failed = [r for r in results if not r[2]]
     print(f"feedback for {len(results) - len(failed)} submissions in {Path(args.root) / 'feedback'}/")

@@ -45,6 +45,7 @@ from .build import source_assignments
 from .nbapi import ROOT
 
 STATE_FILE = "grading_state.json"
+COURSE_PACKAGE = Path(__file__).resolve().parents[1]  # course/: what the tests and the grader run on
 FAILURES_FILE = "failures.json"
 
 
@@ -80,6 +81,22 @@ def _digest(folder, ignore=(".ipynb_checkpoints", "__pycache__")):
     return h.hexdigest()
 
 
+def _grading_inputs_digest(root, assignment):
+    """A hash of everything that decides an assignment's grades besides the submissions: its
+    source notebooks (solutions, visible and hidden tests), the ``course`` package that the tests
+    and the grader run on, and the course folder's nbgrader configuration. A change of any of
+    them regrades the assignment's submissions."""
+    from .nbapi import config_file
+
+    h = hashlib.sha256()
+    h.update(_digest(Path(root) / "source" / assignment).encode())
+    h.update(_digest(COURSE_PACKAGE).encode())
+    config = config_file(root)
+    for path in (config, config.with_name("nbgrader_config.py")):
+        h.update(hashlib.sha256(path.read_bytes()).digest() if path.is_file() else b"absent")
+    return h.hexdigest()
+
+
 def _plan(root, assignments, students):
     """[(assignment, student)] present in submitted/, filtered by names and a student glob."""
     root = Path(root)
@@ -93,6 +110,9 @@ def _plan(root, assignments, students):
     submitted = root / "submitted"
     people = sorted(p.name for p in submitted.iterdir() if p.is_dir()) if submitted.is_dir() else []
     people = [s for s in people if fnmatch.fnmatchcase(s, students or "*")]
+    everyone = sorted(p.name for p in submitted.iterdir() if p.is_dir()) if submitted.is_dir() else []
+    if students and students != "*" and not any(fnmatch.fnmatchcase(s, students) for s in everyone):
+        raise GradingError(f"no student in {submitted} matches {students!r}")
     work = []
     for assignment in names:
         for student in people:
@@ -129,7 +149,7 @@ def _prepare_gradebook(root, overrides, assignments, students, state, force):
             with gb.engine.connect() as connection:
                 connection.exec_driver_sql("PRAGMA journal_mode=WAL")
         for assignment in assignments:
-            digest = _digest(Path(root) / "source" / assignment)
+            digest = _grading_inputs_digest(root, assignment)
             try:
                 gb.find_assignment(assignment)
                 in_db = True
@@ -199,6 +219,12 @@ def _save(root, state):
                              "kind": entry["kind"], "reason": entry["reason"],
                              "score": entry.get("score"), "max_score": entry.get("max_score")})
     _write_json(folder / FAILURES_FILE, failures)
+
+
+def selected_failures(failures, assignments, students="*"):
+    """The entries of ``failures`` about the given assignments and students matching the glob."""
+    return [f for f in failures if f["assignment"] in assignments
+            and fnmatch.fnmatchcase(f["student"], students or "*")]
 
 
 def read_failures(root=ROOT):
@@ -309,7 +335,7 @@ def grade(root=ROOT, assignments=None, students="*", workers=None, scheduler=Non
                "results": [], "interrupted": False}
     if tasks:
         _run(tasks, workers, scheduler, state, root, summary, progress, worker_module)
-    summary["failures"] = read_failures(root)
+    summary["failures"] = selected_failures(read_failures(root), names, students)
     summary["seconds"] = time.perf_counter() - started
     return summary
 
@@ -456,6 +482,12 @@ def run(args):
         return 2
     except KeyboardInterrupt:
         return 130
+    if not summary["total"]:
+        chosen = ", ".join(args.assignments) or "any assignment"
+        who = f" by a student matching {args.students!r}" if args.students not in ("*", None) else ""
+        print(f"nothing to grade: no submission of {chosen}{who} in {Path(args.root) / 'submitted'}",
+              file=sys.stderr)
+        return 1
     print(f"graded {summary['graded']}, failed {summary['failed']}, unchanged {summary['skipped']} "
           f"of {summary['total']} submissions in {summary['seconds']:.1f} s")
     for entry in summary["failures"]:

@@ -1,19 +1,27 @@
-"""Write reports/index.html: score charts, the exercises the class found hard, failed and tampered submissions.
+"""Write reports/index.html: a table per student, score charts, the exercises the class found hard, what needs a look.
 
 The page (with its PNG charts next to it, drawn by matplotlib's Agg backend) shows, from the
 gradebook:
 
-- per assignment, the distribution of scores (percent of the maximum) over the submissions;
-- per exercise (test cell), the mean score as a share of its points and the share of
-  submissions with full marks: the exercises the class found hard stand out. Submissions that
-  failed to grade are left out of these two numbers (their zeros say nothing about an exercise);
-- the submissions that failed to grade and why, from the grade command's record
+- an overview per assignment: submissions, missing submissions, mean and median, failed,
+  tampered and needing manual grading;
+- a table per student (name from the roster, ``python -m course roster``): each assignment's
+  score with its flags (failed, needs a look, tampering, late, needs manual grading, missing) and
+  links to the student's feedback and graded notebook;
+- per assignment, the distribution of scores (percent of the maximum) and, per exercise (test
+  cell), the mean score as a share of its points and the share of submissions with full marks
+  (the chart; the table under it gives points and counts). Submissions that failed to grade are
+  left out of the exercise numbers (their zeros say nothing about an exercise);
+- who has not submitted: every student in the gradebook (the roster) without a submission;
+- the submissions that need manual grading (Formgrader's "needs manual grade");
+- the submissions that failed to grade or need a look, from the grade command's record
   (``autograded/failures.json``), with the submissions the gradebook does not know at all;
-- the submissions in which a test reported "tampering detected" (the grader's tamper checks),
-  found in the error outputs of the autograded notebooks.
+- the submissions in which a test reported "tampering detected", one row per submission with
+  the tests that did.
 """
 import html
 import json
+import os
 import statistics
 from pathlib import Path
 
@@ -61,18 +69,34 @@ def gradebook_data(root=ROOT):
     data = {}
     with nbgrader_api(root).gradebook as gb:
         for assignment in sorted(gb.assignments, key=lambda a: a.name):
-            entry = data[assignment.name] = {"max_score": float(assignment.max_score), "scores": {}, "cells": {}}
+            entry = data[assignment.name] = {"max_score": float(assignment.max_score), "scores": {}, "cells": {},
+                                             "late": {}, "manual": set(), "notebooks": {}}
             for notebook in assignment.notebooks:
                 for cell in notebook.grade_cells:
                     entry["cells"][cell.name] = {"max_score": float(cell.max_score), "scores": {}}
             for sub in assignment.submissions:
                 student = sub.student.id
                 entry["scores"][student] = max(0.0, float(sub.score) - float(sub.late_submission_penalty or 0))
+                if sub.late_submission_penalty:
+                    entry["late"][student] = float(sub.late_submission_penalty)
+                if sub.needs_manual_grade:
+                    entry["manual"].add(student)
+                entry["notebooks"][student] = sorted(nb.name for nb in sub.notebooks)
                 for nb in sub.notebooks:
                     for grade in nb.grades:
                         if grade.name in entry["cells"]:
                             entry["cells"][grade.name]["scores"][student] = float(grade.score)
     return data
+
+
+def people(root=ROOT):
+    """``{student id: "First Last" or ""}`` of every student in the gradebook (the roster and
+    everyone graded)."""
+    from .roster import names
+
+    with nbgrader_api(root).gradebook as gb:
+        known = names(gb)
+        return {s.id: known.get(s.id, "") for s in gb.students}
 
 
 def submitted_pairs(root=ROOT):
@@ -107,6 +131,20 @@ def tampering(root=ROOT):
                     gid = cell.metadata.get("nbgrader", {}).get("grade_id", "")
                     found.append((assignment, student, gid, line.strip()))
     return found
+
+
+def tampered_submissions(found, failures=()):
+    """``{(assignment, student): [test cells]}``: one entry per submission with tampering
+    detected, from the notebook scan and from the grade command's record."""
+    out = {}
+    for assignment, student, gid, _ in found:
+        cells = out.setdefault((assignment, student), [])
+        if gid and gid not in cells:
+            cells.append(gid)
+    for f in failures:
+        if f.get("kind") == "tampering":
+            out.setdefault((f["assignment"], f["student"]), [])
+    return out
 
 
 # ------------------------------------------------------------------ charts
@@ -153,10 +191,59 @@ def exercise_chart(path, assignment, names, means, full):
 
 # ------------------------------------------------------------------ the page
 
+class Markup(str):
+    """A table cell that is HTML already (links), not text to escape."""
+
+
+def _cell(c):
+    return c if isinstance(c, Markup) else html.escape(str(c))
+
+
 def _table(headers, rows):
     head = "".join(f"<th>{html.escape(str(h))}</th>" for h in headers)
-    body = "".join("<tr>" + "".join(f"<td>{html.escape(str(c))}</td>" for c in row) + "</tr>" for row in rows)
+    body = "".join("<tr>" + "".join(f"<td>{_cell(c)}</td>" for c in row) + "</tr>" for row in rows)
     return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+
+
+def _link(out, target, text):
+    return f'<a href="{html.escape(os.path.relpath(target, out))}">{html.escape(text)}</a>'
+
+
+def student_cell(root, out, assignment, student, d, flags):
+    """The per-student table's cell of one assignment: score, flags and links."""
+    if student not in d["scores"]:
+        return ", ".join(flags) or "missing"
+    parts = [html.escape(f"{d['scores'][student]:g} / {d['max_score']:g}")]
+    if flags:
+        parts.append(f'<span class="flag">{html.escape(", ".join(flags))}</span>')
+    links = []
+    for nb in d["notebooks"].get(student, []):
+        page = Path(root) / "feedback" / student / assignment / f"{nb}.html"
+        graded = Path(root) / "autograded" / student / assignment / f"{nb}.ipynb"
+        if page.exists():
+            links.append(_link(out, page, "feedback"))
+        if graded.exists():
+            links.append(_link(out, graded, "graded notebook"))
+    if links:
+        parts.append(" · ".join(links))
+    return Markup("<br>".join(parts))
+
+
+def flags_of(assignment, student, d, failures_by_pair, tampered, ungraded):
+    """Short words for what is special about one submission (``[]`` for a clean one)."""
+    flags = []
+    f = failures_by_pair.get((assignment, student))
+    if f:
+        flags.append(f"failed: {f.get('kind')}" if f.get("status") == "failed" else f"look: {f.get('kind')}")
+    if (assignment, student) in tampered and not (f and f.get("kind") == "tampering"):
+        flags.append("tampering")
+    if student in d["late"]:
+        flags.append(f"late (-{d['late'][student]:g})")
+    if student in d["manual"]:
+        flags.append("needs manual grading")
+    if (assignment, student) in ungraded:
+        flags.append("not graded yet")
+    return flags
 
 
 def _pct(x):
@@ -165,34 +252,60 @@ def _pct(x):
 
 STYLE = """body{font-family:system-ui,sans-serif;max-width:60rem;margin:2rem auto;padding:0 1rem;color:#222}
 table{border-collapse:collapse;margin:0.5rem 0 1.5rem}td,th{border:1px solid #ccc;padding:0.25rem 0.6rem;text-align:left}
-th{background:#f2f2f2}img{max-width:100%;display:block;margin:0.5rem 0}.none{color:#666}"""
+th{background:#f2f2f2}img{max-width:100%;display:block;margin:0.5rem 0}.none{color:#666}.flag{color:#a33}"""
 
 
 def build_report(root=ROOT, out=None):
-    """Write the page and its charts; returns the path of index.html and a summary dict."""
+    """Write the page and its charts; returns the path of index.html and a summary dict with
+    the counts the console prints: ``failed`` and ``flagged`` (failures.json), ``not_graded``,
+    ``tampered`` (submissions), ``missing`` and ``manual`` (``[(assignment, student)]``)."""
     root = Path(root)
     out = Path(out) if out else root / "reports"
     out.mkdir(parents=True, exist_ok=True)
     for old in out.glob("*.png"):
         old.unlink()
     data = gradebook_data(root)
+    everyone = people(root)
     failures = read_failures(root)
-    failed = {(f["assignment"], f["student"]) for f in failures if f.get("status") != "graded"}
+    failures_by_pair = {(f["assignment"], f["student"]): f for f in failures}
+    failed = {pair for pair, f in failures_by_pair.items() if f.get("status") != "graded"}
+    flagged = {pair for pair, f in failures_by_pair.items() if f.get("status") == "graded"}
     graded_pairs = {(a, s) for a, d in data.items() for s in d["scores"]}
     ungraded = sorted(submitted_pairs(root) - graded_pairs - failed)
-    tampered = tampering(root)
+    found = tampering(root)
+    tampered = tampered_submissions(found, failures)
+    submitted = submitted_pairs(root)
+    missing = sorted((a, s) for a, d in data.items() for s in everyone
+                     if s not in d["scores"] and (a, s) not in submitted)
+    manual = sorted((a, s) for a, d in data.items() for s in d["manual"])
 
     parts = [f"<h1>Grading report</h1><p>Course folder: <code>{html.escape(str(root))}</code></p>"]
     overview = []
     for assignment, d in data.items():
         scores = list(d["scores"].values())
-        overview.append([assignment, len(scores), f"{d['max_score']:g}",
+        overview.append([assignment, len(scores), sum(1 for a, _ in missing if a == assignment), f"{d['max_score']:g}",
                          f"{statistics.mean(scores):.2f}" if scores else "-",
                          f"{statistics.median(scores):.2f}" if scores else "-",
-                         sum(1 for (a, _) in failed if a == assignment)])
-    parts.append("<h2>Overview</h2>" + (_table(["assignment", "submissions", "max score", "mean", "median",
-                                                "failed to grade"], overview) if overview else
-                                        '<p class="none">The gradebook holds no assignment yet.</p>'))
+                         sum(1 for (a, _) in failed if a == assignment),
+                         sum(1 for (a, _) in tampered if a == assignment),
+                         len(d["manual"])])
+    parts.append("<h2>Overview</h2>" + (_table(["assignment", "submissions", "missing", "max score", "mean", "median",
+                                                "failed to grade", "tampering", "needs manual grading"], overview)
+                                        if overview else '<p class="none">The gradebook holds no assignment yet.</p>'))
+
+    parts.append("<h2>Students</h2>")
+    student_rows = []
+    for student in sorted(set(everyone) | {s for _, s in submitted}):
+        row = [student, everyone.get(student, "")]
+        for assignment, d in data.items():
+            flags = flags_of(assignment, student, d, failures_by_pair, tampered, set(ungraded))
+            if student not in d["scores"] and not flags:
+                flags = ["missing"] if (assignment, student) in missing else []
+            row.append(student_cell(root, out, assignment, student, d, flags))
+        student_rows.append(row)
+    parts.append(_table(["student", "name", *data], student_rows) if student_rows
+                 else '<p class="none">No students in the gradebook yet.</p>')
+
     charts = []
     hard = []
     for assignment, d in data.items():
@@ -216,15 +329,22 @@ def build_report(root=ROOT, out=None):
             names.append(cell)
             means.append(mean)
             full.append(share)
-            rows.append([cell, f"{info['max_score']:g}", len(scores), _pct(mean), _pct(share)])
+            # the chart shows the mean and the full-marks share; the table adds what it does not
+            rows.append([cell, f"{info['max_score']:g}", len(scores), sum(s <= 1e-9 for s in scores)])
             hard.append((mean, assignment, cell))
         if rows:
             png = f"exercises_{assignment}.png"
             exercise_chart(out / png, assignment, names, means, full)
             charts.append(png)
             parts.append(f'<h3>Exercises</h3><img src="{html.escape(png)}" alt="exercises of {html.escape(assignment)}">'
-                         + _table(["test cell", "points", "graded submissions", "mean score", "full marks"], rows))
+                         + _table(["test cell", "points", "graded submissions", "scored 0"], rows))
 
+    parts.append("<h2>Missing submissions</h2>")
+    parts.append(_table(["assignment", "student", "name"], [[a, s, everyone.get(s, "")] for a, s in missing])
+                 if missing else '<p class="none">Every student in the gradebook has submitted every assignment.</p>')
+    parts.append("<h2>Needs manual grading</h2>")
+    parts.append(_table(["assignment", "student"], manual) if manual
+                 else '<p class="none">Nothing waits for manual grading.</p>')
     parts.append("<h2>Submissions that failed to grade or need a look</h2>")
     problem_rows = [[f["assignment"], f["student"], f.get("status", ""), f.get("kind", ""), f.get("reason", "")]
                     for f in sorted(failures, key=lambda f: (f["assignment"], f["student"]))]
@@ -233,14 +353,20 @@ def build_report(root=ROOT, out=None):
     parts.append(_table(["assignment", "student", "status", "kind", "reason"], problem_rows) if problem_rows
                  else '<p class="none">None.</p>')
     parts.append("<h2>Tampering detected</h2>")
-    parts.append(_table(["assignment", "student", "test cell", "message"], tampered) if tampered
+    messages = {}
+    for assignment, student, _, message in found:
+        messages.setdefault((assignment, student), message)
+    tamper_rows = [[a, s, ", ".join(cells) or "-", messages.get((a, s), failures_by_pair.get((a, s), {}).get("reason", ""))]
+                   for (a, s), cells in sorted(tampered.items())]
+    parts.append(_table(["assignment", "student", "tests", "first message"], tamper_rows) if tamper_rows
                  else '<p class="none">No test reported tampering.</p>')
 
     page = ("<!DOCTYPE html><html><head><meta charset=\"utf-8\"><title>Grading report</title>"
             f"<style>{STYLE}</style></head><body>" + "\n".join(parts) + "</body></html>\n")
     index = out / "index.html"
     index.write_text(page)
-    summary = {"charts": charts, "failures": problem_rows, "tampered": tampered,
+    summary = {"charts": charts, "failures": problem_rows, "failed": sorted(failed), "flagged": sorted(flagged),
+               "not_graded": ungraded, "tampered": sorted(tampered), "missing": missing, "manual": manual,
                "hardest": sorted(hard)[:3]}
     return index, summary
 
@@ -250,10 +376,20 @@ def add_arguments(parser):
     parser.add_argument("--out", type=Path, default=None, metavar="DIR", help="output folder (default: reports/ at the course root)")
 
 
+def console_summary(summary):
+    """The report's counts in one line, each counted once per submission."""
+    counts = [f"{len(summary['charts'])} charts", f"{len(summary['failed'])} failed to grade",
+              f"{len(summary['flagged'])} graded with a problem to look at",
+              f"{len(summary['tampered'])} with tampering detected",
+              f"{len(summary['manual'])} need manual grading", f"{len(summary['missing'])} missing"]
+    if summary["not_graded"]:
+        counts.append(f"{len(summary['not_graded'])} not graded yet")
+    return ", ".join(counts)
+
+
 def run(args):
     index, summary = build_report(args.root, args.out)
-    print(f"report: {index} ({len(summary['charts'])} charts, {len(summary['failures'])} submissions "
-          f"failed to grade, {len(summary['tampered'])} with tampering detected)")
+    print(f"report: {index} ({console_summary(summary)})")
     if summary["hardest"]:
         print("hardest exercises: " + ", ".join(f"{a}/{c} ({m:.0f}% mean)" for m, a, c in summary["hardest"]))
     return 0
