@@ -56,7 +56,8 @@ def small_class(course, assignments=ASSIGNMENTS):
 
 
 def gradebook_scores(course, db_url=None):
-    """{(assignment, student, notebook, grade cell): (score, max_score)} from the gradebook."""
+    """{(assignment, student, notebook, grade cell): (score, max_score)} of the autograded
+    (code) cells in the gradebook; written answers wait for a person and are left out."""
     from nbgrader.api import Gradebook
 
     config = course_config(course)
@@ -67,6 +68,8 @@ def gradebook_scores(course, db_url=None):
             for submission in assignment.submissions:
                 for notebook in submission.notebooks:
                     for grade in notebook.grades:
+                        if grade.cell.cell_type != "code":
+                            continue
                         scores[assignment.name, submission.student.id, notebook.name, grade.name] = (
                             float(grade.score), float(grade.max_score))
         gb.db.remove()

@@ -276,7 +276,8 @@ def test_hardened_grading_keeps_honest_scores(tmp_path, assignment):
     result = api.autograde(assignment, "teacher", force=True, create=True)
     assert result["success"], result.get("log", "")[-3000:]
     with api.gradebook as gb:
-        grades = {g.name: (g.score, g.max_score) for g in gb.find_submission(assignment, "teacher").notebooks[0].grades}
+        grades = {g.name: (g.score, g.max_score) for g in gb.find_submission(assignment, "teacher").notebooks[0].grades
+                  if g.cell.cell_type == "code"}
     assert grades and all(score == top for score, top in grades.values()), grades
     graded = nbformat.read(tmp_path / "autograded" / "teacher" / assignment / name, as_version=4)
     assert len(graded.cells) == len(source.cells)
