@@ -54,7 +54,7 @@ def _split(source, begin, end):
 
 
 def _secrets(kind):
-    """{stripped line: where} of every line inside a ``kind`` region of a source notebook that
+    """{stripped line: {assignments}} of every line inside a ``kind`` region of a source notebook that
     does not also appear outside every region of that notebook (a line students see anyway,
     like ``return out``, is no secret)."""
     found = {}
@@ -69,9 +69,11 @@ def _secrets(kind):
                 if name == kind:
                     for line in inside:
                         if len(line.strip()) > 3 and not line.strip().startswith("#"):
-                            secret.setdefault(line.strip(), f"{path.relative_to(ROOT)}")
+                            secret.setdefault(line.strip(), path.parent.name)
             public.update(line.strip() for line in outside.splitlines())
-        found.update({line: where for line, where in secret.items() if line not in public})
+        for line, assignment in secret.items():
+            if line not in public:
+                found.setdefault(line, set()).add(assignment)
     return found
 
 
@@ -109,7 +111,10 @@ def _release_lines(release):
 @pytest.mark.parametrize("kind", list(REGIONS))
 def test_release_holds_no_secret_lines(release, kind):
     secrets = _secrets(kind)
-    leaked = sorted({(where, line) for where, line in _release_lines(release) if line in secrets})
+    # a generic line (`try:`) hidden in one assignment may be public in another: each released
+    # file is compared with its own assignment's secrets (files outside notebooks with all)
+    leaked = sorted({(where, line) for where, line in _release_lines(release) if line in secrets
+                     and (not where.endswith(".ipynb") or where.split("/")[0] in secrets[line])})
     assert not leaked, f"{kind} lines in the release: {leaked[:5]}"
 
 
