@@ -61,7 +61,7 @@ def batch_size_explorer(sgd_epoch, mse_loss_and_grad, decayed_lr, X=data.LINE_X,
     b_range = (min(0.0, b_best) - 1.0, max(0.0, b_best) + 1.0)
 
     figure, (surface, history) = live_figure(figsize=(9.5, 3.6), ncols=2)
-    surface.set(xlim=w_range, ylim=b_range, xlabel="w", ylabel="b")
+    surface.set(xlim=w_range, ylim=b_range, xlabel="w", ylabel="b", title="(w, b) after each epoch")
     path_line, = surface.plot([], [], ".-", color="C3", ms=4, lw=0.8, zorder=3)
     end_dot, = surface.plot([], [], "o", color="C1", mec="k", ms=7, zorder=4)
     surface.plot([0.0], [0.0], "o", color="w", mec="k", ms=6, zorder=4)
@@ -69,7 +69,7 @@ def batch_size_explorer(sgd_epoch, mse_loss_and_grad, decayed_lr, X=data.LINE_X,
     curve, = history.plot([], [], ".-", color="C3", ms=3, lw=1.2)
     # One fixed log scale for every run, so runs compare at a glance and the background stays cached.
     history.set(yscale="log", xlabel="epoch", ylabel="loss above the minimum", xlim=(0, epochs),
-                ylim=(1e-6, 1e2))
+                ylim=(1e-6, 1e2), title="full-data loss after each epoch")
     _few_ticks(surface)
     _few_ticks(history, log_y=True)
     progress = widgets.IntProgress(value=0, min=0, max=1, description="training",
