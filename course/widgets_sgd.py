@@ -140,7 +140,7 @@ def batch_size_explorer(sgd_epoch, mse_loss_and_grad, decayed_lr, X=data.LINE_X,
         "lr": log_slider("learning rate", lr, -3, 0),
         "epochs": widgets.IntSlider(value=epochs, min=1, max=100, description="epochs", continuous_update=True),
         "schedule": widgets.Dropdown(options=schedules, value="constant", description="decay",
-                                     layout=widgets.Layout(width="15em")),
+                                     layout=widgets.Layout(width="19em")),
     }
     view = Explorer(figure, controls, redraw, moving=[path_line, end_dot, curve])
     presets = widgets.Dropdown(
