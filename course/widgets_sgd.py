@@ -16,9 +16,11 @@ from .widgets import Explorer, _few_ticks, explorer, live_figure, log_slider
 
 # Training longer than this shows a progress bar (a slow implementation, or many epochs).
 PROGRESS_AFTER_S = 0.5
+MAX_EPOCHS = 100
+EPOCH_AXIS = (10, 25, 50, MAX_EPOCHS)            # the right end of the loss history's epoch axis
 
 
-def log_batch_sizes(n, count=24, include=(data.EPOCH_BATCH_SIZE,)):
+def log_batch_sizes(n, count=40, include=(data.EPOCH_BATCH_SIZE,)):
     """Whole batch sizes from 1 to ``n``, about evenly spaced on a log scale.
 
     ``n`` itself (the full batch) and the sizes in ``include`` (the lecture's 10) are always
@@ -68,7 +70,7 @@ def batch_size_explorer(sgd_epoch, mse_loss_and_grad, decayed_lr, X=data.LINE_X,
     surface.plot([w_best[0]], [b_best], "*", color="w", mec="k", ms=11, zorder=4)
     curve, = history.plot([], [], ".-", color="C3", ms=3, lw=1.2)
     # One fixed log scale for every run, so runs compare at a glance and the background stays cached.
-    history.set(yscale="log", xlabel="epoch", ylabel="loss above the minimum", xlim=(0, epochs),
+    history.set(yscale="log", xlabel="epoch", ylabel="loss above the minimum", xlim=(0, MAX_EPOCHS),
                 ylim=(1e-6, 1e2), title="full-data loss after each epoch")
     _few_ticks(surface)
     _few_ticks(history, log_y=True)
@@ -119,7 +121,8 @@ def batch_size_explorer(sgd_epoch, mse_loss_and_grad, decayed_lr, X=data.LINE_X,
         above = losses - best_loss
         shown = np.where(np.isfinite(above), np.maximum(above, 1e-6), np.nan)
         curve.set_data(np.arange(1, len(shown) + 1), shown)
-        history.set_xlim(0, max(epochs, 1))
+        # The epoch axis grows in a few steps: a move within a step blits instead of a full redraw.
+        history.set_xlim(0, next(top for top in EPOCH_AXIS if top >= epochs))
         size = "full batch" if batch_size >= n else f"batch size {batch_size}"
         if len(finite) < len(points) or not np.all(np.isfinite(losses)):
             return (f"{size} of {n} rows, learning rate {lr:.3g}: <b>diverged</b> in epoch {len(points) - 1} "
@@ -138,7 +141,7 @@ def batch_size_explorer(sgd_epoch, mse_loss_and_grad, decayed_lr, X=data.LINE_X,
                                               description="batch size", continuous_update=True,
                                               style={"description_width": "initial"}),
         "lr": log_slider("learning rate", lr, -3, 0),
-        "epochs": widgets.IntSlider(value=epochs, min=1, max=100, description="epochs", continuous_update=True),
+        "epochs": widgets.IntSlider(value=epochs, min=1, max=MAX_EPOCHS, description="epochs", continuous_update=True),
         "schedule": widgets.Dropdown(options=schedules, value="constant", description="decay",
                                      layout=widgets.Layout(width="19em")),
     }
