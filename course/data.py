@@ -185,3 +185,39 @@ def toy_2d(name="xor", n=200, noise=0.15, seed=0):
     else:
         raise ValueError(f"unknown data set {name!r}; choose one of {TOY_DATASETS}")
     return X, y
+
+# ---- 03 sgd
+# (self-contained: uses only NumPy and linear_data above)
+
+# Lecture "Neural Networks Part 2": what full-batch gradient descent costs on a bigger data set.
+SGD_LECTURE_ROWS = 1000             # "imagine we have 1000 rows"
+SGD_LECTURE_FEATURES = 20           # "20 columns": at least 20 derivatives per row
+SGD_LECTURE_STEPS = 500             # "500 steps" of full-batch descent, i.e. 500 epochs
+SGD_LECTURE_COUNT = 10_000_000      # "we might end up solving 10.000.000 equations per run"
+
+# Lecture "Neural networks, backpropagation, optimizers": "1 epoch: we went through the data one
+# time (M_full = 100, M = 10, then 1 epoch is 10 iterations)".
+EPOCH_ROWS, EPOCH_BATCH_SIZE, EPOCH_ITERATIONS = 100, 10, 10
+
+# The regression data of the assignment: 2000 rows, 5 standard-normal features,
+# y = X @ w_true + b_true + noise (sd 0.5). Its least-squares loss is about 0.25.
+SGD_X, SGD_Y, SGD_W_TRUE, SGD_B_TRUE = linear_data(n=2000, d=5, noise=0.5, seed=3)
+
+# The decay constant k of each schedule of decayed_lr used by the lesson and the explorer:
+# "step" halves every k epochs; "inverse" and "exponential" take k per epoch.
+DECAY_K = {"step": 5, "inverse": 0.2, "exponential": 0.1}
+
+
+def line_data(n=100, w=2.0, b=1.0, noise=0.8, seed=0):
+    """One feature, so that the parameters (w, b) form a plane we can draw.
+
+    Returns ``X`` of shape ``(n, 1)`` (standard normal) and ``y`` of shape ``(n,)`` with
+    ``y = w * x + b + noise * N(0, 1)``. With n = 100 it is the lecture's data set of 100 rows.
+    """
+    rng = np.random.default_rng(seed)
+    X = rng.standard_normal((n, 1))
+    y = w * X[:, 0] + b + noise * rng.standard_normal(n)
+    return X, y
+
+
+LINE_X, LINE_Y = line_data()

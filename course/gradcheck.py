@@ -11,6 +11,7 @@ Checks forgive entries whose absolute difference is below ``atol``: where the tr
 zero, the central difference itself is only accurate to about ``h**2``.
 """
 import copy
+import os
 import sys
 import warnings
 from contextlib import contextmanager
@@ -328,6 +329,17 @@ def with_references(fn, **references):
 
     call.__name__ = getattr(fn, "__name__", "your function")
     return call
+
+
+def autograding():
+    """True while nbgrader autogrades a submission (not while a student runs or validates it).
+
+    The visible part of a test cell of a function that builds on other graded functions checks
+    those first; when one is wrong it fails the cell in the student's kernel ("fix that one
+    first") but, while autograding, leaves the verdict to the hidden tests, which run the
+    function with reference versions of its helpers (``with_references``): one mistake, one charge.
+    """
+    return os.environ.get("NBGRADER_EXECUTION") == "autograde"
 
 
 # ---------------------------------------------------------------- partial credit

@@ -188,3 +188,12 @@ def test_assert_own_work_detects_calls_into_course():
     with pytest.raises(gc.CheckFailed, match="numeric_grad"):
         gc.assert_own_work(borrowed, lambda x: np.sum(np.sin(x)), np.array([1.0]))
     assert gc.assert_own_work(own, np.sin, 0.0) == pytest.approx(1.0)
+
+
+@pytest.mark.parametrize("value,expected", [(None, False), ("validate", False), ("autograde", True)])
+def test_autograding_only_while_nbgrader_autogrades(monkeypatch, value, expected):
+    if value is None:
+        monkeypatch.delenv("NBGRADER_EXECUTION", raising=False)
+    else:
+        monkeypatch.setenv("NBGRADER_EXECUTION", value)
+    assert gc.autograding() is expected
