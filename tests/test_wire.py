@@ -86,3 +86,12 @@ def test_numpy_ufuncs_travel_by_name():
     assert wire.decode({"$lib": "cos"}) is np.cos
     with pytest.raises(wire.WireError):
         wire.decode({"$lib": "load"})  # a NumPy function that is not a ufunc
+
+
+def test_a_generator_travels_with_its_state():
+    rng = np.random.default_rng(3)
+    rng.random(5)
+    copy = _round_trip(rng)
+    assert type(copy) is np.random.Generator and copy is not rng
+    assert np.array_equal(copy.permutation(10), rng.permutation(10))
+    assert _round_trip(np.random.Generator(np.random.MT19937(1))).random() == np.random.Generator(np.random.MT19937(1)).random()

@@ -129,7 +129,7 @@ class _Session:
 
     def _snapshot(self, value):
         """Text of a mutable argument (to see whether the call changed it), ``None`` otherwise."""
-        if type(value) in (np.ndarray, list, dict, tuple):
+        if type(value) in (np.ndarray, list, dict, tuple, np.random.Generator):
             try:
                 return wire.dumps({"op": "snapshot", "v": wire.encode(value, lambda fn: {"$k": id(fn)})})
             except wire.WireError:

@@ -10,6 +10,8 @@ or dict (str or int keys) of values. Tagged JSON objects carry what JSON lacks::
     {"$g": id}  a callable of the grader    {"$k": id}  a callable the kernel keeps
     {"$n": name}  a name in the kernel's namespace (a student function passed as an argument)
     {"$lib": name}  a NumPy ufunc (``np.cos``): public code, so it runs where it is called
+    {"$rng": [bit generator, state]}  a ``np.random.Generator``: its state is plain data, and a
+        call that draws from it sends the new state back, as for any argument changed in place
 
 ``encode`` accepts only those exact types (no subclasses, no object arrays), so a student's
 object never reaches JSON as anything but data; ``decode`` builds fresh objects of exactly
@@ -25,6 +27,8 @@ MAX_TEXT = 64 << 20          # characters in one message
 MAX_DEPTH = 40
 _KINDS = "biuf"              # bool, signed and unsigned integers, floats
 _SCALARS = (type(None), bool, int, str)
+_BIT_GENERATORS = {cls.__name__: cls for cls in (np.random.PCG64, np.random.PCG64DXSM, np.random.MT19937,
+                                                 np.random.Philox, np.random.SFC64)}
 
 
 class WireError(TypeError):
@@ -79,6 +83,11 @@ def encode(value, callable_tag=None, depth=0):
                 raise WireError(f"dict keys must be str or int, not {type(key).__name__}")
             pairs.append([key, encode(item, callable_tag, depth + 1)])
         return {"$d": pairs}
+    if kind is np.random.Generator and type(value.bit_generator).__name__ in _BIT_GENERATORS:
+        bits = value.bit_generator
+        if type(bits) is not _BIT_GENERATORS[type(bits).__name__]:
+            raise WireError("a Generator over a bit generator of its own is not plain data")
+        return {"$rng": [type(bits).__name__, encode(bits.state, None, depth + 1)]}
     if kind is np.ufunc and getattr(np, value.__name__, None) is value:
         return {"$lib": value.__name__}
     if callable(value) and callable_tag is not None:
@@ -133,6 +142,16 @@ def decode(data, callable_of=None, depth=0):
         if body not in ("nan", "inf", "-inf"):
             raise WireError("bad float")
         return float(body)
+    if tag == "$rng":
+        name, state = body
+        if name not in _BIT_GENERATORS:
+            raise WireError(f"unknown bit generator {name!r}")
+        bits = _BIT_GENERATORS[name]()
+        try:
+            bits.state = decode(state, None, depth + 1)
+        except (TypeError, ValueError, KeyError) as error:
+            raise WireError(f"bad {name} state: {error}") from None
+        return np.random.Generator(bits)
     if tag == "$lib":
         fn = getattr(np, body, None) if type(body) is str else None
         if isinstance(fn, np.ufunc):
