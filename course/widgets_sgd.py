@@ -12,7 +12,7 @@ import numpy as np
 
 from . import data
 from .gradcheck import silenced
-from .widgets import Explorer, _few_ticks, explorer, live_figure, log_slider
+from .widgets import Explorer, LearningRate, _few_ticks, explorer, live_figure
 
 # Training longer than this shows a progress bar (a slow implementation, or many epochs).
 PROGRESS_AFTER_S = 0.5
@@ -136,16 +136,18 @@ def batch_size_explorer(sgd_epoch, mse_loss_and_grad, decayed_lr, X=data.LINE_X,
     sizes = log_batch_sizes(n)
     schedules = [("constant", "constant")] + [
         (f"{name} (k = {k:g})", name) for name, k in decay_k.items()]
+    rate = LearningRate(lr, -3, 0)
     controls = {
         "batch_size": widgets.SelectionSlider(options=sizes, value=min(sizes, key=lambda s: abs(s - batch_size)),
                                               description="batch size", continuous_update=True,
                                               style={"description_width": "initial"}),
-        "lr": log_slider("learning rate", lr, -3, 0),
+        "lr": rate.value,
         "epochs": widgets.IntSlider(value=epochs, min=1, max=MAX_EPOCHS, description="epochs", continuous_update=True),
         "schedule": widgets.Dropdown(options=schedules, value="constant", description="decay",
                                      layout=widgets.Layout(width="19em")),
     }
-    view = Explorer(figure, controls, redraw, moving=[path_line, end_dot, curve])
+    bar = [controls["batch_size"], *rate.widgets, controls["epochs"], controls["schedule"]]
+    view = Explorer(figure, controls, redraw, moving=[path_line, end_dot, curve], bar=bar)
     presets = widgets.Dropdown(
         options=[("batch sizes", None), ("1: stochastic", 1)]
         + [(f"{s}: the lecture's", s) for s in (data.EPOCH_BATCH_SIZE,) if s < n] + [(f"{n}: full batch", n)],
@@ -157,6 +159,5 @@ def batch_size_explorer(sgd_epoch, mse_loss_and_grad, decayed_lr, X=data.LINE_X,
     presets.observe(pick, names="value")
     bar = view.widget.children[0]
     bar.children = tuple(bar.children) + (presets,)
-    bar.layout.flex_flow = "row wrap"                  # five controls: wrap rather than overflow
     view.widget.children = tuple(view.widget.children) + (progress,)
     return view

@@ -78,6 +78,9 @@ class _Session:
             if incoming["op"] == "call":
                 outgoing = self.call(incoming)
             elif incoming["op"] == "return":
+                originals = list(args) + list(kwargs.values())
+                for index, data in incoming.get("changed", {}).items():  # the grader drew from our rng
+                    wire.write_back(originals[int(index)], wire.decode(data, self.resolve))
                 return wire.decode(incoming["value"], self.resolve)
             elif incoming["op"] == "raise":
                 raise _exception(incoming["type"], incoming["message"])
@@ -93,7 +96,7 @@ class _Session:
                     "warnings": []}
         args = wire.decode(request["args"], self.resolve)
         kwargs = wire.decode(request["kwargs"], self.resolve)
-        before = [self._snapshot(a) for a in args] + [self._snapshot(v) for v in kwargs.values()]
+        before = [wire.snapshot(a) for a in args] + [wire.snapshot(v) for v in kwargs.values()]
         references = {name: wire.decode(tag, self.resolve) for name, tag in request.get("refs", {}).items()}
         missing = object()
         saved = {name: self.namespace.get(name, missing) for name in references}
@@ -120,21 +123,9 @@ class _Session:
         except wire.WireError as error:
             return {"op": "raised", "type": "TypeError", "message": f"it returned something that is not plain data: {error}",
                     "warnings": _warnings(caught), "course_calls": called}
-        changed = {}
-        for index, (old, new) in enumerate(zip(before, list(args) + list(kwargs.values()))):
-            if old is not None and old != self._snapshot(new):
-                changed[str(index)] = self.encode(new)
+        changed = wire.changes(before, list(args) + list(kwargs.values()), self.encode)
         return {"op": "result", "value": value, "changed": changed, "warnings": _warnings(caught),
                 "course_calls": called}
-
-    def _snapshot(self, value):
-        """Text of a mutable argument (to see whether the call changed it), ``None`` otherwise."""
-        if type(value) in (np.ndarray, list, dict, tuple, np.random.Generator):
-            try:
-                return wire.dumps({"op": "snapshot", "v": wire.encode(value, lambda fn: {"$k": id(fn)})})
-            except wire.WireError:
-                return None
-        return None
 
 
 def _watcher(called):

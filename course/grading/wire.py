@@ -179,3 +179,54 @@ def loads(text):
     if type(message) is not dict or type(message.get("op")) is not str:
         raise WireError("a message is a JSON object with an op")
     return message
+
+
+# ---------------------------------------------------------------- arguments changed in place
+
+_MUTABLE = (np.ndarray, list, dict, tuple, np.random.Generator)
+
+
+def write_back(original, new):
+    """Make ``original`` (an argument this side passed) look as the other side's call left its copy."""
+    if type(original) is np.random.Generator and type(new) is np.random.Generator:
+        original.bit_generator.state = new.bit_generator.state  # the student drew from it
+    elif type(original) is np.ndarray and type(new) is np.ndarray:
+        if original.shape == new.shape:
+            original[...] = new.astype(original.dtype, copy=False)
+    elif type(original) is list and type(new) is list:
+        if len(original) == len(new):
+            for index, (old, value) in enumerate(zip(original, new)):
+                if type(old) in _MUTABLE:
+                    write_back(old, value)
+                else:
+                    original[index] = value
+        else:
+            original[:] = new
+    elif type(original) is dict and type(new) is dict:
+        for key in list(original):
+            if key not in new:
+                del original[key]
+        for key, value in new.items():
+            if key in original and type(original[key]) in _MUTABLE:
+                write_back(original[key], value)
+            else:
+                original[key] = value
+    elif type(original) is tuple and type(new) is tuple and len(original) == len(new):
+        for old, value in zip(original, new):
+            write_back(old, value)
+
+
+def snapshot(value):
+    """Text of a mutable argument (to see later whether a call changed it), ``None`` otherwise."""
+    if type(value) in _MUTABLE:
+        try:
+            return dumps({"op": "snapshot", "v": encode(value, lambda fn: {"$k": id(fn)})})
+        except WireError:
+            return None
+    return None
+
+
+def changes(before, after, encoder):
+    """``{position: encoded value}`` of the arguments whose snapshot changed during a call."""
+    return {str(i): encoder(new) for i, (old, new) in enumerate(zip(before, after))
+            if old is not None and old != snapshot(new)}
