@@ -12,7 +12,6 @@ import statistics
 import sys
 import tempfile
 import time
-from datetime import datetime
 from pathlib import Path
 
 import nbformat
@@ -25,6 +24,7 @@ from course.grading import runner as runner_module  # noqa: E402
 from course.grading.build import source_assignments  # noqa: E402
 from course.grading.nbapi import nbgrader_api  # noqa: E402
 from course.grading.runner import is_test_cell  # noqa: E402
+from notebook_01 import _cell_seconds  # noqa: E402  (nbclient's timing of one cell)
 
 
 def _instrument():
@@ -70,15 +70,6 @@ def trusted(assignment, record):
     return sum(record["cells"]), list(record["calls"]), wall
 
 
-def _seconds(cell):
-    timing = cell.metadata.get("execution", {})
-    start, end = timing.get("iopub.execute_input"), timing.get("shell.execute_reply")
-    if not (start and end):
-        return 0.0
-    parse = lambda s: datetime.fromisoformat(s.replace("Z", "+00:00"))
-    return (parse(end) - parse(start)).total_seconds()
-
-
 def in_kernel(assignment):
     """The same notebook executed with its tests in the kernel (stock nbgrader's way)."""
     (path,) = (ROOT / "source" / assignment).glob("*.ipynb")
@@ -89,7 +80,7 @@ def in_kernel(assignment):
                        resources={"metadata": {"path": str(path.parent)}}).execute()
     finally:
         os.environ.pop("NBGRADER_EXECUTION", None)
-    return sum(_seconds(c) for c in nb.cells if is_test_cell(c))
+    return sum(_cell_seconds(c) for c in nb.cells if is_test_cell(c))
 
 
 if __name__ == "__main__":

@@ -127,11 +127,15 @@ def report(name, total, redraw_only, cpu):
     return median
 
 
-def main():
+def describe_machine():
     start = time.process_time()
     sum(i * i for i in range(10 ** 6))
     print(f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores (wall-clock figures grow with it); "
           f"machine speed: a 1e6-step Python loop takes {1000 * (time.process_time() - start):.0f} ms of CPU")
+
+
+def main():
+    describe_machine()
     rng = np.random.default_rng(0)
     lr_view = learning_rate_explorer.__wrapped__(gradient_descent, convergence_regime)
     problem = lecture_tables_match(lr_view)

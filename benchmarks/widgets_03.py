@@ -24,7 +24,7 @@ import numpy as np  # noqa: E402
 
 from course.data import DECAY_K, LINE_X, LINE_Y  # noqa: E402
 from course.widgets_sgd import batch_size_explorer  # noqa: E402
-from widgets_02 import report, timed_moves  # noqa: E402
+from widgets_02 import describe_machine, report, timed_moves  # noqa: E402
 
 # ---- reference implementations of the graded functions (stand-ins for a student's work)
 
@@ -81,10 +81,7 @@ def matches_train_linear(view):
 
 
 def main():
-    start = time.process_time()
-    sum(i * i for i in range(10 ** 6))
-    print(f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores (wall-clock figures grow with it); "
-          f"machine speed: a 1e6-step Python loop takes {1000 * (time.process_time() - start):.0f} ms of CPU")
+    describe_machine()
     rng = np.random.default_rng(0)
     start = time.perf_counter()
     view = batch_size_explorer.__wrapped__(sgd_epoch, mse_loss_and_grad, decayed_lr)

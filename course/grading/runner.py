@@ -132,26 +132,13 @@ class Channel:
         return self._receive()
 
     def _write(self, message):
-        data = wire.dumps(message).encode()
-        self.connection.sendall(len(data).to_bytes(4, "big") + data)
+        wire.send(self.connection, message)
 
     def _receive(self):
-        header = self._read(4)
-        size = int.from_bytes(header, "big")
-        if size > wire.MAX_TEXT:
-            raise AgentStopped("a message over the size limit")
-        return wire.loads(self._read(size).decode("utf-8", "replace"))
-
-    def _read(self, size):
-        chunks, left = [], size
-        while left:
-            self._wait(self.connection)
-            chunk = self.connection.recv(min(left, 1 << 20))
-            if not chunk:
-                raise AgentStopped("the agent hung up")
-            chunks.append(chunk)
-            left -= len(chunk)
-        return b"".join(chunks)
+        try:
+            return wire.receive(self.connection, self._wait)
+        except (ConnectionError, wire.WireError) as error:
+            raise AgentStopped(str(error)) from None
 
     def _wait(self, sock):
         """Until ``sock`` is readable; interrupts the kernel at the deadline, gives up after."""

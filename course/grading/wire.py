@@ -181,6 +181,35 @@ def loads(text):
     return message
 
 
+# ---------------------------------------------------------------- framing on a socket
+
+def send(sock, message):
+    """Write ``message`` on a stream socket: a 4-byte length, then the JSON text."""
+    data = dumps(message).encode()
+    sock.sendall(len(data).to_bytes(4, "big") + data)
+
+
+def receive(sock, wait=None):
+    """The next message from a stream socket; ``wait(sock)`` (if given) runs before each read."""
+    size = int.from_bytes(_read(sock, 4, wait), "big")
+    if size > MAX_TEXT:
+        raise WireError("a message over the size limit")
+    return loads(_read(sock, size, wait).decode("utf-8", "replace"))
+
+
+def _read(sock, size, wait):
+    chunks, left = [], size
+    while left:
+        if wait is not None:
+            wait(sock)
+        chunk = sock.recv(min(left, 1 << 20))
+        if not chunk:
+            raise ConnectionError("the other side hung up")
+        chunks.append(chunk)
+        left -= len(chunk)
+    return b"".join(chunks)
+
+
 # ---------------------------------------------------------------- arguments changed in place
 
 _MUTABLE = (np.ndarray, list, dict, tuple, np.random.Generator)
