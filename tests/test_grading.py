@@ -14,7 +14,7 @@ from course.grading.grade import grade, read_failures
 from course.grading.nbapi import ROOT
 from gradingclass import (ASSIGNMENTS, FIRST, gradebook_scores, grade_ids, new_course, small_class,
                           submission_totals, submit)
-from nbgrade import release_notebook, source_notebook
+from nbgrade import notebook_name, release_notebook, source_notebook
 
 # A cell that loops forever is interrupted after this many seconds (the course default is 60).
 SHORT_TIMEOUT = {"Execute": {"timeout": 20}}
@@ -121,6 +121,49 @@ def test_every_broken_submission_is_recorded(broken):
         if status == "failed":
             assert totals[FIRST, student] == (0.0, full[1]), f"{student} is not scored 0"
     assert "misnamed" in failures["misnamed"]["reason"] or "my homework" in failures["misnamed"]["reason"]
+
+
+FAILED = ("crash", "malformed", "missing", "misnamed")
+
+
+def test_a_failed_submission_stays_in_the_workflow(broken):
+    """It gets an autograded notebook that says why it scored 0 (Formgrader lists it as graded,
+    so it can be graded by hand) and feedback that explains the 0."""
+    from course.grading import feedback
+    from course.grading.nbapi import nbgrader_api
+
+    course, _, failures = broken
+    api = nbgrader_api(course)
+    assert set(FAILED) <= api.get_autograded_students(FIRST), "Formgrader would show 'needs autograding'"
+    name = notebook_name(FIRST)
+    for student in FAILED:
+        nb = nbformat.read(course / "autograded" / student / FIRST / name, as_version=4)
+        assert "scored 0" in nb.cells[0].source and failures[student]["reason"] in nb.cells[0].source
+    results = {(a, s): ok for a, s, ok, _ in feedback.generate(course, [FIRST], workers=1)}
+    for student in FAILED:
+        assert results[FIRST, student], f"no feedback for {student}"
+        page = next((course / "feedback" / student / FIRST).glob("*.html")).read_text()
+        assert "scored 0" in page, f"the feedback of {student} does not explain the 0"
+
+
+def test_a_manual_score_survives_regrading(tmp_path):
+    from nbgrader.api import Gradebook
+
+    from course.grading.nbapi import nbgrader_api
+
+    course = new_course(tmp_path)
+    crash = nbformat.from_dict(source_notebook(FIRST))
+    crash.cells.insert(2, nbformat.v4.new_code_cell("import os\nos._exit(1)"))
+    submit(course, "crash", FIRST, crash)
+    grade(course, assignments=[FIRST], workers=1, sandbox=False, progress=False)
+    test = grade_ids(source_notebook(FIRST), "grade")[0]
+    db_url = nbgrader_api(course).coursedir.db_url
+    with Gradebook(db_url) as gb:
+        gb.find_grade(test, notebook_name(FIRST)[:-6], FIRST, "crash").manual_score = 1.5
+        gb.db.commit()
+    grade(course, assignments=[FIRST], workers=1, sandbox=False, progress=False, force=True)
+    with Gradebook(db_url) as gb:
+        assert gb.find_grade(test, notebook_name(FIRST)[:-6], FIRST, "crash").score == 1.5
 
 
 def test_an_endless_loop_costs_only_its_exercise(broken):

@@ -97,18 +97,14 @@ def feedback_preprocessors():
 
 
 def graded_submissions(root=ROOT, assignments=None):
-    """``[(assignment, student)]`` in the gradebook that have an autograded folder and did not
-    fail to grade (``autograded/failures.json``), sorted."""
+    """``[(assignment, student)]`` in the gradebook that have an autograded folder, sorted."""
     api = nbgrader_api(root)
     autograded = Path(root) / "autograded"
     with api.gradebook as gb:
         pairs = [(a.name, s.student.id) for a in gb.assignments for s in a.submissions
                  if (autograded / s.student.id / a.name).is_dir()]
-    from .report import read_failures
-
-    # a submission that failed to grade may have a stale autograded folder from an earlier run
-    failed = {(f["assignment"], f["student"]) for f in read_failures(root) if f.get("status") == "failed"}
-    pairs = [p for p in pairs if p not in failed and (not assignments or p[0] in assignments)]
+    # a submission that failed to grade has an autograded notebook that says why it scored 0
+    pairs = [p for p in pairs if not assignments or p[0] in assignments]
     return sorted(pairs)
 
 

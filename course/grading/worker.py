@@ -190,8 +190,12 @@ def _with_retries(action):
 
 
 def _record_zero(api, assignment, student):
-    """Make sure the submission is in the gradebook and every grade of it is 0."""
+    """Make sure the submission is in the gradebook, with the timestamp of what was submitted,
+    and every automatic grade of it 0. A score an instructor gave by hand is kept (as nbgrader
+    keeps it when it regrades)."""
     from nbgrader.api import Gradebook, MissingEntry
+
+    timestamp = api.get_submitted_timestamp(assignment, student)
 
     def write():
         with Gradebook(api.coursedir.db_url, api.coursedir.course_id) as gb:
@@ -199,15 +203,49 @@ def _record_zero(api, assignment, student):
                 gb.find_student(student)
             except MissingEntry:
                 gb.add_student(student)
-            submission = gb.update_or_create_submission(assignment, student)
+            submission = gb.update_or_create_submission(assignment, student, timestamp=timestamp)
             for notebook in submission.notebooks:
                 for grade in notebook.grades:
                     grade.auto_score = 0
-                    grade.manual_score = None
-                    grade.needs_manual_grade = False
+                    grade.needs_manual_grade = grade.manual_score is not None
             gb.db.commit()
             return submission.score, submission.max_score
     return _with_retries(write)
+
+
+def _explain_failure(api, assignment, student, notebooks, kind, reason):
+    """The autograded notebook of a submission that could not be graded: what was submitted
+    (outputs cleared; nothing is read through a link or from an unreadable file), under a first
+    cell that says why it scored 0. Formgrader then lists it for manual grading, and the
+    student's feedback explains the 0."""
+    import shutil
+
+    import nbformat
+
+    submitted = Path(api.coursedir.format_path(api.coursedir.submitted_directory, student, assignment))
+    autograded = Path(api.coursedir.format_path(api.coursedir.autograded_directory, student, assignment))
+    shutil.rmtree(autograded, ignore_errors=True)
+    autograded.mkdir(parents=True)
+    note = nbformat.v4.new_markdown_cell(
+        f"**This submission scored 0: it could not be graded.** {reason}.\n\n"
+        "Every exercise below got 0 points automatically; your instructor can still review it and "
+        "grade it by hand.", metadata={"course": {"failure": kind}})
+    for name in notebooks:
+        nb = nbformat.v4.new_notebook()
+        path = submitted / name
+        if kind not in ("unsafe-file", "malformed") and path.is_file() and not path.is_symlink():
+            try:
+                nb = nbformat.read(path, as_version=4)
+            except Exception:  # noqa: BLE001 -- unreadable: the note alone says why
+                pass
+        for cell in nb.cells:
+            if cell.cell_type == "code":
+                cell.outputs, cell.execution_count = [], None
+        nb.cells.insert(0, note)
+        nbformat.write(nb, autograded / name)
+    stamp = submitted / "timestamp.txt"
+    if stamp.is_file() and not stamp.is_symlink():
+        shutil.copyfile(stamp, autograded / "timestamp.txt")
 
 
 def _has_submission(api, assignment, student):
@@ -304,6 +342,7 @@ def grade_one(task):
     result["status"] = "failed"
     result["kind"], result["reason"] = problem
     result["score"], result["max_score"] = _record_zero(api, assignment, student)
+    _explain_failure(api, assignment, student, task["notebooks"], *problem)
     result["score"] = 0.0
     if log and result["kind"] == "error":
         result["log"] = log[-4000:]
