@@ -297,20 +297,6 @@ def test_report_has_charts_and_lists_failed_submissions(pipeline):
                    and html.escape(f["reason"]) in r for r in rows), f"{f} not in the report"
 
 
-def test_report_finds_tampering_in_autograded_notebooks(tmp_path):
-    folder = tmp_path / "autograded" / "mallory" / "01_x"
-    folder.mkdir(parents=True)
-    nb = nbformat.v4.new_notebook()
-    cell = nbformat.v4.new_code_cell("assert_close(f(1), 2)")
-    cell.metadata["nbgrader"] = {"grade": True, "grade_id": "test_f", "solution": False, "points": 1}
-    cell.outputs = [nbformat.v4.new_output("error", ename="AssertionError",
-                                           evalue="tampering detected: numpy.allclose was rebound", traceback=[])]
-    nb.cells.append(cell)
-    nbformat.write(nb, folder / "x.ipynb")
-    assert report.tampering(tmp_path) == [("01_x", "mallory", "test_f",
-                                           "AssertionError: tampering detected: numpy.allclose was rebound")]
-
-
 def test_hide_hidden_tests_preprocessor():
     cell = nbformat.v4.new_code_cell("visible_check()\n### BEGIN HIDDEN TESTS\nsecret_check(42)\n### END HIDDEN TESTS")
     cell.metadata["nbgrader"] = {"grade": True, "solution": False, "grade_id": "test_f", "points": 1}

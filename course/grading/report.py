@@ -3,10 +3,10 @@
 The page (with its PNG charts next to it, drawn by matplotlib's Agg backend) shows, from the
 gradebook:
 
-- an overview per assignment: submissions, missing submissions, mean and median, failed,
-  tampered and needing manual grading;
+- an overview per assignment: submissions, missing submissions, mean and median, failed and
+  needing manual grading;
 - a table per student (name from the roster, ``python -m course roster``): each assignment's
-  score with its flags (failed, needs a look, tampering, late, needs manual grading, missing) and
+  score with its flags (failed, needs a look, late, needs manual grading, missing) and
   links to the student's feedback and graded notebook;
 - per assignment, the distribution of scores (percent of the maximum) and, per exercise (test
   cell), the mean score as a share of its points and the share of submissions with full marks
@@ -15,9 +15,7 @@ gradebook:
 - who has not submitted: every student in the gradebook (the roster) without a submission;
 - the submissions that need manual grading (Formgrader's "needs manual grade");
 - the submissions that failed to grade or need a look, from the grade command's record
-  (``autograded/failures.json``), with the submissions the gradebook does not know at all;
-- the submissions in which a test reported "tampering detected", one row per submission with
-  the tests that did.
+  (``autograded/failures.json``), with the submissions the gradebook does not know at all.
 """
 import html
 import json
@@ -28,8 +26,6 @@ from pathlib import Path
 import nbformat
 
 from .nbapi import ROOT, nbgrader_api
-
-TAMPERING = "tampering detected"
 
 
 # ------------------------------------------------------------------ data
@@ -105,46 +101,6 @@ def submitted_pairs(root=ROOT):
     if not submitted.is_dir():
         return set()
     return {(a.name, s.name) for s in submitted.iterdir() if s.is_dir() for a in s.iterdir() if a.is_dir()}
-
-
-def tampering(root=ROOT):
-    """``[(assignment, student, grade_id, message)]``: test outputs of autograded notebooks that
-    say "tampering detected"."""
-    found = []
-    autograded = Path(root) / "autograded"
-    for path in sorted(autograded.glob("*/*/*.ipynb")):
-        student, assignment = path.parent.parent.name, path.parent.name
-        try:
-            nb = nbformat.read(path, as_version=4)
-        except Exception:  # noqa: BLE001 -- not our notebook to judge
-            continue
-        for cell in nb.cells:
-            for output in cell.get("outputs", []):
-                if output.get("output_type") == "error":
-                    text = f"{output.get('ename', '')}: {output.get('evalue', '')}"
-                elif output.get("output_type") == "stream":
-                    text = output.get("text", "")
-                else:
-                    continue
-                if TAMPERING in text:
-                    line = next(l for l in text.splitlines() if TAMPERING in l)
-                    gid = cell.metadata.get("nbgrader", {}).get("grade_id", "")
-                    found.append((assignment, student, gid, line.strip()))
-    return found
-
-
-def tampered_submissions(found, failures=()):
-    """``{(assignment, student): [test cells]}``: one entry per submission with tampering
-    detected, from the notebook scan and from the grade command's record."""
-    out = {}
-    for assignment, student, gid, _ in found:
-        cells = out.setdefault((assignment, student), [])
-        if gid and gid not in cells:
-            cells.append(gid)
-    for f in failures:
-        if f.get("kind") == "tampering":
-            out.setdefault((f["assignment"], f["student"]), [])
-    return out
 
 
 # ------------------------------------------------------------------ charts
@@ -229,14 +185,12 @@ def student_cell(root, out, assignment, student, d, flags):
     return Markup("<br>".join(parts))
 
 
-def flags_of(assignment, student, d, failures_by_pair, tampered, ungraded):
+def flags_of(assignment, student, d, failures_by_pair, ungraded):
     """Short words for what is special about one submission (``[]`` for a clean one)."""
     flags = []
     f = failures_by_pair.get((assignment, student))
     if f:
         flags.append(f"failed: {f.get('kind')}" if f.get("status") == "failed" else f"look: {f.get('kind')}")
-    if (assignment, student) in tampered and not (f and f.get("kind") == "tampering"):
-        flags.append("tampering")
     if student in d["late"]:
         flags.append(f"late (-{d['late'][student]:g})")
     if student in d["manual"]:
@@ -258,7 +212,7 @@ th{background:#f2f2f2}img{max-width:100%;display:block;margin:0.5rem 0}.none{col
 def build_report(root=ROOT, out=None):
     """Write the page and its charts; returns the path of index.html and a summary dict with
     the counts the console prints: ``failed`` and ``flagged`` (failures.json), ``not_graded``,
-    ``tampered`` (submissions), ``missing`` and ``manual`` (``[(assignment, student)]``)."""
+    ``missing`` and ``manual`` (``[(assignment, student)]``)."""
     root = Path(root)
     out = Path(out) if out else root / "reports"
     out.mkdir(parents=True, exist_ok=True)
@@ -272,8 +226,6 @@ def build_report(root=ROOT, out=None):
     flagged = {pair for pair, f in failures_by_pair.items() if f.get("status") == "graded"}
     graded_pairs = {(a, s) for a, d in data.items() for s in d["scores"]}
     ungraded = sorted(submitted_pairs(root) - graded_pairs - failed)
-    found = tampering(root)
-    tampered = tampered_submissions(found, failures)
     submitted = submitted_pairs(root)
     missing = sorted((a, s) for a, d in data.items() for s in everyone
                      if s not in d["scores"] and (a, s) not in submitted)
@@ -287,10 +239,9 @@ def build_report(root=ROOT, out=None):
                          f"{statistics.mean(scores):.2f}" if scores else "-",
                          f"{statistics.median(scores):.2f}" if scores else "-",
                          sum(1 for (a, _) in failed if a == assignment),
-                         sum(1 for (a, _) in tampered if a == assignment),
                          len(d["manual"])])
     parts.append("<h2>Overview</h2>" + (_table(["assignment", "submissions", "missing", "max score", "mean", "median",
-                                                "failed to grade", "tampering", "needs manual grading"], overview)
+                                                "failed to grade", "needs manual grading"], overview)
                                         if overview else '<p class="none">The gradebook holds no assignment yet.</p>'))
 
     parts.append("<h2>Students</h2>")
@@ -298,7 +249,7 @@ def build_report(root=ROOT, out=None):
     for student in sorted(set(everyone) | {s for _, s in submitted}):
         row = [student, everyone.get(student, "")]
         for assignment, d in data.items():
-            flags = flags_of(assignment, student, d, failures_by_pair, tampered, set(ungraded))
+            flags = flags_of(assignment, student, d, failures_by_pair, set(ungraded))
             if student not in d["scores"] and not flags:
                 flags = ["missing"] if (assignment, student) in missing else []
             row.append(student_cell(root, out, assignment, student, d, flags))
@@ -352,21 +303,13 @@ def build_report(root=ROOT, out=None):
                      for a, s in ungraded]
     parts.append(_table(["assignment", "student", "status", "kind", "reason"], problem_rows) if problem_rows
                  else '<p class="none">None.</p>')
-    parts.append("<h2>Tampering detected</h2>")
-    messages = {}
-    for assignment, student, _, message in found:
-        messages.setdefault((assignment, student), message)
-    tamper_rows = [[a, s, ", ".join(cells) or "-", messages.get((a, s), failures_by_pair.get((a, s), {}).get("reason", ""))]
-                   for (a, s), cells in sorted(tampered.items())]
-    parts.append(_table(["assignment", "student", "tests", "first message"], tamper_rows) if tamper_rows
-                 else '<p class="none">No test reported tampering.</p>')
 
     page = ("<!DOCTYPE html><html><head><meta charset=\"utf-8\"><title>Grading report</title>"
             f"<style>{STYLE}</style></head><body>" + "\n".join(parts) + "</body></html>\n")
     index = out / "index.html"
     index.write_text(page)
     summary = {"charts": charts, "failures": problem_rows, "failed": sorted(failed), "flagged": sorted(flagged),
-               "not_graded": ungraded, "tampered": sorted(tampered), "missing": missing, "manual": manual,
+               "not_graded": ungraded, "missing": missing, "manual": manual,
                "hardest": sorted(hard)[:3]}
     return index, summary
 
@@ -380,7 +323,6 @@ def console_summary(summary):
     """The report's counts in one line, each counted once per submission."""
     counts = [f"{len(summary['charts'])} charts", f"{len(summary['failed'])} failed to grade",
               f"{len(summary['flagged'])} graded with a problem to look at",
-              f"{len(summary['tampered'])} with tampering detected",
               f"{len(summary['manual'])} need manual grading", f"{len(summary['missing'])} missing"]
     if summary["not_graded"]:
         counts.append(f"{len(summary['not_graded'])} not graded yet")
