@@ -61,6 +61,14 @@ def live_figure(figsize=(6.5, 3.2), ncols=1):
     return figure, axes
 
 
+def log_slider(description, value, low, high, **kwargs):
+    """A slider over ``10**low .. 10**high`` on a log scale, for values that need not be exact
+    (a regularisation strength); a learning rate the lessons quote exactly is a ``LearningRate``."""
+    return widgets.FloatLogSlider(value=value, base=10, min=low, max=high, step=0.01,
+                                  description=description, continuous_update=True,
+                                  readout_format=".4g", style={"description_width": "initial"}, **kwargs)
+
+
 def wrapping_row(children):
     """Controls side by side, wrapping onto a new line instead of running off the page."""
     return widgets.HBox(children, layout=widgets.Layout(flex_flow="row wrap", align_items="center"))
