@@ -25,11 +25,12 @@ from course.grading.nbapi import ROOT, nbgrader_api
 ASSIGNMENTS = demo.source_assignments(ROOT)
 
 
-def scratch_course(path):
-    """A copy of the course's notebooks and configuration at ``path``."""
+def scratch_course(path, assignments=None):
+    """A copy of the course's notebooks (of ``assignments``, default all) and configuration at ``path``."""
     path.mkdir(parents=True, exist_ok=True)
     for folder in ("source", "release"):
-        shutil.copytree(ROOT / folder, path / folder)
+        for assignment in assignments or sorted(p.name for p in (ROOT / folder).iterdir() if p.is_dir()):
+            shutil.copytree(ROOT / folder / assignment, path / folder / assignment)
     for name in ("grader_config.py", "nbgrader_config.py"):
         shutil.copy(ROOT / name, path / name)
     return path
