@@ -268,6 +268,17 @@ def assert_close(actual, expected, what="result", *, rtol=1e-7, atol=1e-9, mista
                    + (f" ({int(bad.sum())} of {bad.size} entries wrong)" if got.ndim else ""), mistake)
 
 
+def assert_equal(actual, expected, what="result", *, mistakes=None):
+    """``actual == expected`` exactly (a string, a count, a bool); ``mistakes`` as in ``assert_close``."""
+    __tracebackhide__ = True
+    if type(actual) is type(expected) and actual == expected or (
+            isinstance(expected, int) and isinstance(actual, (int, np.integer)) and not isinstance(actual, bool)
+            and int(actual) == expected):
+        return
+    mistake = which_mistake(actual, mistakes, expected=expected) if mistakes else None
+    fail(what, f"got {actual!r:.80}, expected {expected!r}", mistake)
+
+
 def _snapshot(value):
     return copy.deepcopy(value)
 
