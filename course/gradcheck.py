@@ -304,6 +304,8 @@ def call_unmutated(fn, *args, **kwargs):
     for name, old, new in zip(names, before[0] + list(before[1].values()), values):
         if not _same(old, new):
             fail(f"{getattr(fn, '__name__', 'your function')}", f"changed its {name} in place",
+                 "a dict it was given changed in place: return a new dict and leave the one you were given alone"
+                 if isinstance(old, dict) else
                  "an input changed in place: work on a copy (x = np.array(x, dtype=float)) or build new arrays")
     return result
 
