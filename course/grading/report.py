@@ -9,6 +9,7 @@ gradebook:
   failed to grade are left out of these two numbers (their zeros say nothing about an exercise);
 - the submissions that failed to grade and why, from the grade command's record
   (``autograded/failures.json``), with the submissions the gradebook does not know at all;
+- per exercise, how many students made which mistake (``course.grading.mistakes``);
 - the submissions in which a test reported "tampering detected" (the grader's tamper checks),
   found in the error outputs of the autograded notebooks.
 """
@@ -19,6 +20,7 @@ from pathlib import Path
 
 import nbformat
 
+from . import mistakes
 from .nbapi import ROOT, nbgrader_api
 
 TAMPERING = "tampering detected"
@@ -225,6 +227,7 @@ def build_report(root=ROOT, out=None):
             parts.append(f'<h3>Exercises</h3><img src="{html.escape(png)}" alt="exercises of {html.escape(assignment)}">'
                          + _table(["test cell", "points", "graded submissions", "mean score", "full marks"], rows))
 
+    parts.append(mistakes.html_section(root, {a: exercise_order(root, a) for a in data}))
     parts.append("<h2>Submissions that failed to grade or need a look</h2>")
     problem_rows = [[f["assignment"], f["student"], f.get("status", ""), f.get("kind", ""), f.get("reason", "")]
                     for f in sorted(failures, key=lambda f: (f["assignment"], f["student"]))]
