@@ -34,7 +34,15 @@ LIKELY_MISTAKE = "Likely mistake: "
 
 
 class CheckFailed(AssertionError):
-    """A check failed; the message is written for the student."""
+    """A check failed; the message is written for the student.
+
+    IPython (JupyterLab, nbgrader's Validate) shows it as its message alone: the frames inside
+    course/ say nothing to a student, and IPython always shows the innermost frame, even with
+    ``__tracebackhide__``.
+    """
+
+    def _render_traceback_(self):
+        return f"{type(self).__name__}: {self}".split("\n")
 
 
 def fail(what, text, mistake=None):
