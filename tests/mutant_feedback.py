@@ -32,7 +32,7 @@ MISTAKE_WORDS = {
     ('numerical_gradient', 'calls course.gradcheck instead of own code'):
         'course code called instead of your own',
     ('numerical_gradient', 'copies an integer array without converting to float'):
-        'an integer copy of x, so x + h is rounded back to an integer',
+        'an integer copy of x (x + h rounded back to an integer)',
     ('numerical_gradient', 'returns a flat gradient'):
         'a flat gradient',
     ('numerical_gradient', 'ignores the h argument'):
@@ -66,11 +66,11 @@ MISTAKE_WORDS = {
     ('sigmoid', 'sign flipped'):
         'sign flipped (exp(z) where exp(-z) belongs)',
     ('softplus', 'naive log(1 + exp(z)) overflows'):
-        'exp(z) overflows for z = 1000, in log(1 + exp(z)) and in log1p(exp(z)) alike',
+        'log(1 + exp(z)) overflows for z = 1000',
     ('softplus', 'stable form without the absolute value'):
         'the absolute value is missing',
     ('softplus', 'log1p(exp(z)) still overflows'):
-        'exp(z) overflows for z = 1000, in log(1 + exp(z)) and in log1p(exp(z)) alike',
+        'log(1 + exp(z)) overflows for z = 1000',
     ('sigmoid_prime', 's * (1 + s)'):
         's*(1 + s)',
     ('sigmoid_prime', "tanh's derivative 1 - s**2"):
@@ -240,17 +240,17 @@ MISTAKE_WORDS = {
     ('momentum', 'heavy ball without the factor (1 - beta)'):
         'the velocity has no factor (1 - beta)',
     ('momentum', 'the velocity starts at the first gradient'):
-        'the velocity starts at the first gradient; it starts at 0, so the first v is (1 - beta)*dw',
+        'the velocity starts at the first gradient',
     ('momentum', 'writes the new velocity into the state it was given'):
         'a dict it was given changed in place',
     ('momentum', 'the velocity in a global variable'):
         'the velocity kept outside the state (a global variable)',
     ('rmsprop', 'eps inside the square root'):
-        'eps is inside the square root; this notebook adds it to the root',
+        'eps inside the square root',
     ('rmsprop', "the lecture's form without eps"):
         'eps is missing',
     ('rmsprop', 'eps hard-coded to 1e-8'):
-        'the eps you were given (0.5) is not the one you used',
+        'eps hard-coded, not the eps argument',
     ('rmsprop', 'updates s in the state it was given'):
         'a dict it was given changed in place',
     ('adam', 't incremented after the step (the first step is t = 0)'):
@@ -258,9 +258,9 @@ MISTAKE_WORDS = {
     ('adam', 'no bias correction'):
         'the bias correction is missing',
     ('adam', "eps inside the square root (the lecture's slide)"):
-        'eps is inside the square root; this notebook adds it to the root',
+        'eps inside the square root',
     ('adam', 'keeps the corrected moments in the state'):
-        'the corrected v_hat and s_hat are kept in the state; keep the uncorrected v and s and correct them afresh at every step',
+        'the corrected v_hat and s_hat kept in the state',
     ('adam', 'a global step counter'):
         't, v and s kept outside the state (a global variable)',
 }
