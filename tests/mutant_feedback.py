@@ -5,7 +5,12 @@ and before the first ": ") that the message of the mutant's own test cell must c
 autograded notebook holds it. tests/test_mutants.py checks every WRONG entry of every suite
 against this table through the real grading pipeline, and the demo test checks that
 ``course report`` counts the planted mistakes under these words.
+
+``ASSIGNMENTS`` are the suites the table covers completely; a new assignment joins it once its
+hidden tests name the mistakes of its mutant suite.
 """
+
+ASSIGNMENTS = ("01_derivatives", "02_gradient_descent", "05_optimizers")
 
 MISTAKE_WORDS = {
     # ---- 01_derivatives

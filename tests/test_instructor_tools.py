@@ -21,7 +21,7 @@ import pytest
 from course.__main__ import main
 from course.grading import collect, demo, demo_all, feedback, mistakes, report
 from course.grading.nbapi import ROOT, nbgrader_api
-from mutant_feedback import MISTAKE_WORDS
+from mutant_feedback import ASSIGNMENTS as NAMED, MISTAKE_WORDS
 
 ASSIGNMENTS = demo.source_assignments(ROOT)
 
@@ -302,7 +302,7 @@ def _planted(root):
     """``{(assignment, test cell, mistake words): {students}}`` of the demo's "mistakes" submissions."""
     planted = {}
     for (student, assignment), outcome in demo.read_class(root).items():
-        if outcome.kind == "mistakes":
+        if outcome.kind == "mistakes" and assignment in NAMED:
             for item in outcome.detail.split("; "):
                 function, label = item.split(": ", 1)
                 key = (assignment, f"test_{function}", MISTAKE_WORDS[function, label])
@@ -316,7 +316,7 @@ def test_report_counts_the_mistakes_the_demo_planted(pipeline):
     assert planted, "the demo class should hold a submission with planted mistakes"
     table = mistakes.mistake_table(root)
     counted = {(a, cell, name): set(students) for a, cells in table.items() for cell, found in cells.items()
-               for name, students in found.items() if name in set(MISTAKE_WORDS.values())}
+               for name, students in found.items() if a in NAMED and name in set(MISTAKE_WORDS.values())}
     assert counted == planted
     page = (root / "reports" / "index.html").read_text()
     assert "<h2>Mistakes by exercise</h2>" in page
