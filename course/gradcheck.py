@@ -5,6 +5,14 @@ The grader's instrument, also offered to students. Every check raises ``CheckFai
 error and, when the numbers reveal it, the likely cause (a factor 2, a sign flip, 1/N, a
 transposed shape, a zero gradient).
 
+A failure message is one or two lines: what was checked and what came back, then, when the
+result matches a known wrong variant, a last line ``Likely mistake: <mistake>: <how to fix it>``
+(``LIKELY_MISTAKE``). The words before the first ": " of that line are the mistake's fingerprint:
+``course report`` counts students by it (``course.grading.mistakes``). Hidden tests name the
+mistakes they recognise by computing the wrong variants' results and passing them as
+``assert_close(..., mistakes={"forward difference (f(x+h) - f(x)) / h: use ...": value})``, or by
+``fail(what, text, mistake=...)`` where a result is not a number.
+
 Relative error is ``|a - b| / max(eps, |a| + |b|)``, entrywise; the largest entry counts.
 Checks return nothing: nbgrader reads a number a test cell displays as its partial score.
 Checks forgive entries whose absolute difference is below ``atol``: where the true gradient is
@@ -23,8 +31,57 @@ EPS = 1e-12
 COURSE_DIR = Path(__file__).resolve().parent
 
 
+LIKELY_MISTAKE = "Likely mistake: "
+
+
 class CheckFailed(AssertionError):
-    """A check failed; the message is written for the student."""
+    """A check failed; the message is written for the student.
+
+    IPython (JupyterLab, nbgrader's Validate) shows it as its message alone: the frames inside
+    course/ say nothing to a student, and IPython always shows the innermost frame, even with
+    ``__tracebackhide__``.
+    """
+
+    def _render_traceback_(self):
+        return f"{type(self).__name__}: {self}".split("\n")
+
+
+def fail(what, text, mistake=None):
+    """Raise ``CheckFailed("<what>: <text>")``, with a last line naming ``mistake`` if given.
+
+    ``mistake`` reads "<the mistake>: <how to fix it>", e.g. "sign flipped (y - y_pred): the
+    gradient of (y_pred - y)**2 is 2*(y_pred - y)"; keep ": " out of the mistake's own words.
+    """
+    __tracebackhide__ = True
+    message = f"{what}: {text}"
+    if mistake:
+        message += f"\n{LIKELY_MISTAKE}{mistake}"
+    raise CheckFailed(message)
+
+
+def _matches(got, wrong, rtol, atol):
+    """``got`` equals the wrong variant's result ``wrong`` (numbers: within the tolerances)."""
+    if isinstance(wrong, (str, bool)) or wrong is None:
+        return type(got) is type(wrong) and got == wrong
+    try:
+        with np.errstate(all="ignore"):
+            a = np.asarray(got, dtype=np.float64)
+            b = np.asarray(wrong, dtype=np.float64)
+            return a.shape == b.shape and bool(np.all(np.isclose(a, b, rtol=rtol, atol=atol, equal_nan=True)))
+    except (TypeError, ValueError):
+        return False
+
+
+def which_mistake(got, mistakes, *, rtol=1e-7, atol=1e-9, expected=None):
+    """The first label of ``mistakes`` (``{label: wrong result}``, in order) whose result ``got``
+    equals, or ``None``. A wrong variant that gives the right answer here (``expected``) names nothing."""
+    items = mistakes.items() if isinstance(mistakes, dict) else mistakes
+    for label, wrong in items:
+        if expected is not None and _matches(wrong, expected, rtol, atol):
+            continue
+        if _matches(got, wrong, rtol, atol):
+            return label
+    return None
 
 
 # ---------------------------------------------------------------- numerical gradients
@@ -132,16 +189,15 @@ def _index(flat, shape):
 
 
 def _fail(what, text, cause):
-    message = f"{what}: {text}"
-    if cause:
-        message += f"\nLikely cause: {cause}."
-    raise CheckFailed(message)
+    __tracebackhide__ = True
+    fail(what, text, cause)
 
 
 # ---------------------------------------------------------------- gradient checks
 
 def check_gradient(f, x, analytic, *, h=1e-5, tol=1e-6, atol=1e-8, what="gradient"):
     """Compare ``analytic`` with the central-difference gradient of ``f`` at ``x``, entry by entry."""
+    __tracebackhide__ = True
     numeric = numeric_grad(f, x, h)
     analytic = np.asarray(analytic, dtype=np.float64)
     if analytic.shape != numeric.shape:
@@ -162,6 +218,7 @@ def check_gradient_sparse(f, x, analytic, *, rng=None, directions=3, coordinates
     Costs ``2 * (directions + coordinates)`` calls of ``f`` whatever the size of ``x``, so a
     large weight matrix is checked as fast as a scalar.
     """
+    __tracebackhide__ = True
     rng = np.random.default_rng(0) if rng is None else rng
     x = np.array(x, dtype=np.float64)
     analytic = np.asarray(analytic, dtype=np.float64)
@@ -191,26 +248,44 @@ def check_gradient_sparse(f, x, analytic, *, rng=None, directions=3, coordinates
 
 # ---------------------------------------------------------------- value checks
 
-def assert_close(actual, expected, what="result", *, rtol=1e-7, atol=1e-9):
-    """``actual`` matches ``expected`` in shape and value; the message names the worst entry."""
+def assert_close(actual, expected, what="result", *, rtol=1e-7, atol=1e-9, mistakes=None):
+    """``actual`` matches ``expected`` in shape and value; the message names the worst entry.
+
+    ``mistakes``: ``{"<mistake>: <how to fix it>": what that wrong variant returns here}``, checked
+    in order when ``actual`` is wrong; the first one ``actual`` equals is named on a last line.
+    """
+    __tracebackhide__ = True
     expected = np.asarray(expected, dtype=np.float64)
+    mistake = None
+    if mistakes and not _matches(actual, expected, rtol, atol):
+        mistake = which_mistake(actual, mistakes, rtol=rtol, atol=atol, expected=expected)
     try:
         got = np.asarray(actual)
         if got.dtype.kind not in "biuf":
             raise TypeError
         got = got.astype(np.float64)
     except (TypeError, ValueError):
-        raise CheckFailed(f"{what}: expected numbers, got {type(actual).__name__} {str(actual)[:80]}") from None
+        fail(what, f"expected numbers, got {type(actual).__name__} {str(actual)[:80]}", mistake)
     if got.shape != expected.shape:
         hint = " (a scalar?)" if expected.ndim == 0 else ""
-        raise CheckFailed(f"{what}: expected shape {expected.shape}{hint}, got shape {got.shape}")
+        fail(what, f"expected shape {expected.shape}{hint}, got shape {got.shape}", mistake)
     bad = ~np.isclose(got, expected, rtol=rtol, atol=atol, equal_nan=False)
     if np.any(bad):
         worst = _index(np.argmax(np.where(bad, np.abs(got - expected), -1)), got.shape)
         where = f" at index {worst}" if got.ndim else ""
-        raise CheckFailed(f"{what}: wrong{where}: got {float(got[worst]):.6g}, "
-                          f"expected {float(expected[worst]):.6g}"
-                          + (f" ({int(bad.sum())} of {bad.size} entries wrong)" if got.ndim else ""))
+        fail(what, f"wrong{where}: got {float(got[worst]):.6g}, expected {float(expected[worst]):.6g}"
+                   + (f" ({int(bad.sum())} of {bad.size} entries wrong)" if got.ndim else ""), mistake)
+
+
+def assert_equal(actual, expected, what="result", *, mistakes=None):
+    """``actual == expected`` exactly (a string, a count, a bool); ``mistakes`` as in ``assert_close``."""
+    __tracebackhide__ = True
+    if type(actual) is type(expected) and actual == expected or (
+            isinstance(expected, int) and isinstance(actual, (int, np.integer)) and not isinstance(actual, bool)
+            and int(actual) == expected):
+        return
+    mistake = which_mistake(actual, mistakes, expected=expected) if mistakes else None
+    fail(what, f"got {actual!r:.80}, expected {expected!r}", mistake)
 
 
 def _snapshot(value):
@@ -230,14 +305,17 @@ def _same(a, b):
 
 def call_unmutated(fn, *args, **kwargs):
     """Call ``fn`` and fail if it changed any of its arguments in place; returns its result."""
+    __tracebackhide__ = True
     before = [_snapshot(a) for a in args], {k: _snapshot(v) for k, v in kwargs.items()}
     result = fn(*args, **kwargs)
     names = [f"argument {i + 1}" for i in range(len(args))] + [f"argument `{k}`" for k in kwargs]
     values = list(args) + list(kwargs.values())
     for name, old, new in zip(names, before[0] + list(before[1].values()), values):
         if not _same(old, new):
-            raise CheckFailed(f"{getattr(fn, '__name__', 'your function')} changed its {name} in place. "
-                              "Leave inputs alone: work on a copy (x = x.copy()) or build new arrays.")
+            fail(f"{getattr(fn, '__name__', 'your function')}", f"changed its {name} in place",
+                 "a dict it was given changed in place: return a new dict and leave the one you were given alone"
+                 if isinstance(old, dict) else
+                 "an input changed in place: work on a copy (x = np.array(x, dtype=float)) or build new arrays")
     return result
 
 
@@ -246,16 +324,25 @@ def call_quietly(fn, *args, **kwargs):
 
     Nothing reaches stderr: nbgrader scores a test cell that writes to stderr as 0.
     """
+    __tracebackhide__ = True
     # Underflow to 0 is what a stable formula does (exp(-1000) in a sigmoid): not a mistake.
     with warnings.catch_warnings(record=True) as caught, np.errstate(all="warn", under="ignore"):
         warnings.simplefilter("always")
         result = fn(*args, **kwargs)
     if caught:
         w = caught[0]
-        raise CheckFailed(f"{getattr(fn, '__name__', 'your function')} raised a warning: "
-                          f"{w.category.__name__}: {w.message}. A correct answer computes this "
-                          "without overflow or division by zero.")
+        fail(getattr(fn, '__name__', 'your function'), f"raised a warning: {w.category.__name__}: {w.message}",
+             f"an unstable formula ({w.message}): a correct answer computes this without overflow or "
+             "division by zero")
     return result
+
+
+def warns(fn, *args, **kwargs):
+    """Whether calling ``fn`` raises a warning (silently; for telling unstable variants apart)."""
+    with warnings.catch_warnings(record=True) as caught, np.errstate(all="warn", under="ignore"):
+        warnings.simplefilter("always")
+        fn(*args, **kwargs)
+    return bool(caught)
 
 
 @contextmanager
@@ -271,14 +358,15 @@ def assert_own_work(fn, *args, forbidden=COURSE_DIR, **kwargs):
 
     Used where students must write something course/ also provides (numerical gradients).
     """
+    __tracebackhide__ = True
     remote = getattr(fn, "__course_watched_call__", None)
     if remote is not None:  # the trusted runner watches inside the student's kernel
         result, called = remote(args, kwargs)
     else:
         result, called = _watched_call(fn, args, kwargs, str(forbidden))
     if called:
-        raise CheckFailed(f"{getattr(fn, '__name__', 'your function')} calls course code "
-                          f"({called[0]}); this exercise asks you to write it yourself.")
+        fail(getattr(fn, '__name__', 'your function'), f"calls course code ({called[0]})",
+             "course code called instead of your own: this exercise asks you to write it yourself")
     return result
 
 
@@ -309,6 +397,7 @@ def with_references(fn, **references):
     process (the student's process sees stubs that call back); in a notebook's own kernel the
     function's global names are swapped for the duration of the call.
     """
+    fn = getattr(fn, "__course_unwrapped__", fn)  # a test cell run twice in a kernel wraps once
     remote = getattr(fn, "__course_with_references__", None)
     if remote is not None:
         return remote(references)
@@ -328,6 +417,7 @@ def with_references(fn, **references):
                     scope[name] = value
 
     call.__name__ = getattr(fn, "__name__", "your function")
+    call.__course_unwrapped__ = fn
     return call
 
 
@@ -376,11 +466,12 @@ class Cases:
             yield
         except Exception as error:  # noqa: BLE001 -- a student's function may raise anything
             text = str(error) if isinstance(error, AssertionError) else f"{type(error).__name__}: {error}"
-            self.failed.append(f"{label}: {text}")
+            self.failed.append(f"{label}: {text}".replace("\n", "\n  "))
         else:
             self.passed += 1
 
     def verdict(self):
+        __tracebackhide__ = True
         if self.failed:
             total = self.passed + len(self.failed)
             raise PartialCredit(self.passed / total,

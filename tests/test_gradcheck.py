@@ -197,3 +197,95 @@ def test_autograding_only_while_nbgrader_autogrades(monkeypatch, value, expected
     else:
         monkeypatch.setenv("NBGRADER_EXECUTION", value)
     assert gc.autograding() is expected
+
+
+# ---------------------------------------------------------------- named mistakes
+
+FORWARD = "forward difference (f(x+h) - f(x)) / h: use the central difference"
+
+
+def test_assert_close_names_the_first_matching_mistake_on_its_last_line():
+    with pytest.raises(gc.CheckFailed) as failure:
+        gc.assert_close(4.75, 3.25, "slope with h = 0.5", mistakes={"ignores h: use h": 3.0, FORWARD: 4.75,
+                                                                    "also 4.75: never reached": 4.75})
+    lines = str(failure.value).splitlines()
+    assert lines == ["slope with h = 0.5: wrong: got 4.75, expected 3.25", gc.LIKELY_MISTAKE + FORWARD]
+
+
+def test_assert_close_names_no_mistake_it_does_not_match_or_that_is_right_here():
+    with pytest.raises(gc.CheckFailed) as failure:
+        gc.assert_close(5.0, 3.25, "slope", mistakes={FORWARD: 4.75, "right here anyway: x": 3.25})
+    assert gc.LIKELY_MISTAKE not in str(failure.value)
+    gc.assert_close(3.25, 3.25, "slope", mistakes={"the same as right: never named": 3.25})
+
+
+def test_a_mistake_is_named_for_a_wrong_shape_and_for_nan():
+    with pytest.raises(gc.CheckFailed, match="(?s)expected shape \\(2, 3\\).*Likely mistake: a flat gradient"):
+        gc.assert_close(np.arange(6.0), np.arange(6.0).reshape(2, 3), "gradient",
+                        mistakes={"a flat gradient: reshape it": np.arange(6.0)})
+    with pytest.raises(gc.CheckFailed, match="Likely mistake: t from 0"):
+        gc.assert_close(np.nan, 0.9, "first step", mistakes={"t from 0: start at 1": np.nan})
+
+
+def test_assert_equal_and_fail_name_mistakes_of_exact_values():
+    gc.assert_equal(np.int64(13), 13, "steps")
+    gc.assert_equal("monotone", "monotone", "regime")
+    with pytest.raises(gc.CheckFailed) as failure:
+        gc.assert_equal(12, 13, "steps", mistakes={"counted from 0: count from 1": 12})
+    assert str(failure.value) == "steps: got 12, expected 13\nLikely mistake: counted from 0: count from 1"
+    with pytest.raises(gc.CheckFailed, match="got 'monotone', expected 'one-step'$"):
+        gc.assert_equal("monotone", "one-step", "regime", mistakes={"lr / curvature: multiply": "diverging"})
+    with pytest.raises(gc.CheckFailed, match="^f: returned a float\nLikely mistake: a number: return a function$"):
+        gc.fail("f", "returned a float", "a number: return a function")
+
+
+def test_which_mistake_and_warns():
+    assert gc.which_mistake([1.0, 2.0], {"a: x": [1.0, 3.0], "b: y": [1.0, 2.0]}) == "b: y"
+    assert gc.which_mistake("x", {"a: x": 1.0}) is None
+    assert gc.warns(np.exp, np.array([1000.0])) and not gc.warns(np.exp, np.array([1.0]))
+
+
+def test_checks_name_in_place_changes_and_warnings_as_mistakes():
+    def scale_in_place(x):
+        x *= 2
+        return x
+
+    with pytest.raises(gc.CheckFailed, match="Likely mistake: an input changed in place"):
+        gc.call_unmutated(scale_in_place, np.ones(2))
+    with pytest.raises(gc.CheckFailed, match="Likely mistake: a dict it was given changed in place"):
+        gc.call_unmutated(lambda state: state.update(v=1), {"v": 0})
+    with pytest.raises(gc.CheckFailed, match="Likely mistake: an unstable formula \\(overflow"):
+        gc.call_quietly(np.exp, np.array([1000.0]))
+
+
+def test_cases_keep_each_mistake_on_its_own_indented_line():
+    cases = gc.Cases()
+    with cases("h = 0.5"):
+        gc.assert_close(4.75, 3.25, "slope", mistakes={FORWARD: 4.75})
+    with cases("fine"):
+        pass
+    with pytest.raises(gc.PartialCredit) as failure:
+        cases.verdict()
+    assert failure.value.fraction == 0.5
+    assert str(failure.value).splitlines() == ["1 of 2 cases failed:", "- h = 0.5: slope: wrong: got 4.75, expected 3.25",
+                                               "  " + gc.LIKELY_MISTAKE + FORWARD]
+
+
+def test_ipython_shows_a_failed_check_as_its_message_alone(capsys):
+    from IPython.core.interactiveshell import InteractiveShell
+
+    shell = InteractiveShell.instance()
+    shell.run_cell("from course.gradcheck import assert_close\n"
+                   f"assert_close(4.75, 3.25, 'slope', mistakes={{{FORWARD!r}: 4.75}})")
+    shown = capsys.readouterr().out
+    assert "gradcheck.py" not in shown and "Traceback" not in shown
+    assert shown.strip().splitlines() == ["CheckFailed: slope: wrong: got 4.75, expected 3.25",
+                                          gc.LIKELY_MISTAKE + FORWARD]
+
+
+def test_with_references_wraps_once_in_a_kernel():
+    scope = {}
+    exec("def helper(x):\n    return x + 1\n\ndef uses(x):\n    return helper(x) * 2\n", scope)
+    once = gc.with_references(scope["uses"], helper=lambda x: x + 10)
+    twice = gc.with_references(once, helper=lambda x: x + 100)
+    assert once(1) == 22 and twice(1) == 202 and scope["uses"](1) == 4

@@ -19,8 +19,9 @@ import nbformat
 import pytest
 
 from course.__main__ import main
-from course.grading import collect, demo, demo_all, feedback, report
+from course.grading import collect, demo, demo_all, feedback, mistakes, report
 from course.grading.nbapi import ROOT, nbgrader_api
+from mutant_feedback import ASSIGNMENTS as NAMED, MISTAKE_WORDS
 
 ASSIGNMENTS = demo.source_assignments(ROOT)
 
@@ -296,6 +297,41 @@ def test_report_has_charts_and_lists_failed_submissions(pipeline):
     for f in failures:
         assert any(f">{f['assignment']}<" in r and f">{f['student']}<" in r
                    and html.escape(f["reason"]) in r for r in rows), f"{f} not in the report"
+
+
+def _planted(root):
+    """``{(assignment, test cell, mistake words): {students}}`` of the demo's "mistakes" submissions."""
+    planted = {}
+    for (student, assignment), outcome in demo.read_class(root).items():
+        if outcome.kind == "mistakes" and assignment in NAMED:
+            for item in outcome.detail.split("; "):
+                function, label = item.split(": ", 1)
+                key = (assignment, f"test_{function}", MISTAKE_WORDS[function, label])
+                planted.setdefault(key, set()).add(student)
+    return planted
+
+
+def test_report_counts_the_mistakes_the_demo_planted(pipeline):
+    root, *_ = pipeline
+    planted = _planted(root)
+    assert planted, "the demo class should hold a submission with planted mistakes"
+    table = mistakes.mistake_table(root)
+    counted = {(a, cell, name): set(students) for a, cells in table.items() for cell, found in cells.items()
+               for name, students in found.items() if a in NAMED and name in set(MISTAKE_WORDS.values())}
+    assert counted == planted
+    page = (root / "reports" / "index.html").read_text()
+    assert "<h2>Mistakes by exercise</h2>" in page
+    for (assignment, cell, words), students in planted.items():
+        row = f"<td>{assignment}</td><td>{cell}</td><td>{html.escape(words)}</td><td>{len(students)}</td>"
+        assert row in page, f"{row} not in the report"
+
+
+def test_feedback_names_each_planted_mistake_in_the_same_words(pipeline):
+    root, *_ = pipeline
+    for (assignment, cell, words), students in _planted(root).items():
+        for student in students:
+            (page,) = (root / "feedback" / student / assignment).glob("*.html")
+            assert "Likely mistake: " + words in _text(page.read_text()), f"{student}'s feedback on {cell}"
 
 
 def test_hide_hidden_tests_preprocessor():

@@ -15,7 +15,8 @@ gradebook:
 - who has not submitted: every student in the gradebook (the roster) without a submission;
 - the submissions that need manual grading (Formgrader's "needs manual grade");
 - the submissions that failed to grade or need a look, from the grade command's record
-  (``autograded/failures.json``), with the submissions the gradebook does not know at all.
+  (``autograded/failures.json``), with the submissions the gradebook does not know at all;
+- per exercise, how many students made which mistake (``course.grading.mistakes``).
 """
 import html
 import json
@@ -25,6 +26,7 @@ from pathlib import Path
 
 import nbformat
 
+from . import mistakes
 from .nbapi import ROOT, nbgrader_api
 
 
@@ -296,6 +298,7 @@ def build_report(root=ROOT, out=None):
     parts.append("<h2>Needs manual grading</h2>")
     parts.append(_table(["assignment", "student"], manual) if manual
                  else '<p class="none">Nothing waits for manual grading.</p>')
+    parts.append(mistakes.html_section(root, {a: exercise_order(root, a) for a in data}))
     parts.append("<h2>Submissions that failed to grade or need a look</h2>")
     problem_rows = [[f["assignment"], f["student"], f.get("status", ""), f.get("kind", ""), f.get("reason", "")]
                     for f in sorted(failures, key=lambda f: (f["assignment"], f["student"]))]
