@@ -439,5 +439,8 @@ def test_feedback_shows_no_hidden_test_code(feedback, student, page):
 
 
 def test_feedback_shows_no_solution_code_to_others(feedback):
-    solutions = [line for line in _secrets("solution") if len(line) > 12]
+    # a test's message may name a fix in code words ("... and return derivative"): that is public
+    public = "\n".join(cell.source for path in ROOT.glob(f"release/{ASSIGNMENTS[0]}/*.ipynb")
+                       for cell in nbformat.read(path, as_version=4).cells)
+    solutions = [line for line in _secrets("solution") if len(line) > 12 and line not in public]
     assert not [line for line in solutions if line in feedback["text"]["blank"]]

@@ -8,6 +8,7 @@ import os
 import shutil
 import socket
 import textwrap
+import threading
 import time
 
 import nbformat
@@ -22,16 +23,25 @@ MiB = 1 << 20
 
 
 class Kernel:
-    """A sandboxed kernel and a blocking way to run code in it."""
+    """A sandboxed kernel and a blocking way to run code in it.
+
+    Its event loop runs in a thread of its own: a test in the same process may have left a loop
+    running in the main thread (Playwright's sync API does, for the whole session).
+    """
 
     def __init__(self, cwd, **limits):
         self.loop = asyncio.new_event_loop()
+        self.thread = threading.Thread(target=self.loop.run_forever, daemon=True)
+        self.thread.start()
         self.km = sandbox.SandboxKernelManager(kernel_name="python3", **limits)
-        self.loop.run_until_complete(self.km.start_kernel(cwd=str(cwd)))
+        self._wait(self.km.start_kernel(cwd=str(cwd)))
         self.kc = self.km.client()
         self.kc.start_channels()
-        self.loop.run_until_complete(self.kc.wait_for_ready(timeout=60))
+        self._wait(self.kc.wait_for_ready(timeout=60))
         self.km.lock_scratch()  # as SandboxedExecute does once the kernel is up
+
+    def _wait(self, coroutine):
+        return asyncio.run_coroutine_threadsafe(coroutine, self.loop).result()
 
     def run(self, code, timeout=60):
         """(status, stdout, error text) of executing ``code``."""
@@ -44,16 +54,17 @@ class Kernel:
             elif msg["msg_type"] == "error":
                 err.append(f"{content['ename']}: {content['evalue']}")
 
-        reply = self.loop.run_until_complete(
-            self.kc.execute_interactive(textwrap.dedent(code), output_hook=hook, timeout=timeout))
+        reply = self._wait(self.kc.execute_interactive(textwrap.dedent(code), output_hook=hook, timeout=timeout))
         return reply["content"]["status"], "".join(out), "".join(err)
 
     def alive(self):
-        return self.loop.run_until_complete(self.km.is_alive())
+        return self._wait(self.km.is_alive())
 
     def close(self):
         self.kc.stop_channels()
-        self.loop.run_until_complete(self.km.shutdown_kernel(now=True))
+        self._wait(self.km.shutdown_kernel(now=True))
+        self.loop.call_soon_threadsafe(self.loop.stop)
+        self.thread.join()
         self.loop.close()
 
 
@@ -199,7 +210,7 @@ def _wait_dead(k, seconds):
     for _ in range(int(seconds * 10)):
         if not k.alive():
             return True
-        k.loop.run_until_complete(asyncio.sleep(0.1))
+        time.sleep(0.1)
     return False
 
 
