@@ -121,6 +121,8 @@ def three_blobs(n=600, seed=0):
     y = rng.permutation(np.arange(n) % 3)
     X = centres[y] + 0.6 * rng.standard_normal((n, 2))
     X[:, 1] *= 10.0
+    return X, y
+
 
 # ---- 04 backprop
 
