@@ -1,5 +1,6 @@
 """Static matplotlib figures for the lessons (the explorers in course.widgets are the live ones)."""
 import html as _html
+import textwrap
 from contextlib import contextmanager as _contextmanager
 
 import matplotlib.pyplot as plt
@@ -182,7 +183,7 @@ def using_your_code(what="This cell"):
         return
     for number in set(plt.get_fignums()) - before:
         plt.close(number)
-    print(note)
+    print(textwrap.fill(note, 100))  # a line the notebook's width holds
 
 
 def _cell(value, digits):

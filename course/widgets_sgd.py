@@ -62,7 +62,7 @@ def batch_size_explorer(sgd_epoch, mse_loss_and_grad, decayed_lr, X=data.LINE_X,
     w_range = (min(0.0, w_best[0]) - 1.0, max(0.0, w_best[0]) + 1.0)
     b_range = (min(0.0, b_best) - 1.0, max(0.0, b_best) + 1.0)
 
-    figure, (surface, history) = live_figure(figsize=(9.5, 3.6), ncols=2)
+    figure, (surface, history) = live_figure(figsize=(8.8, 3.6), ncols=2)
     surface.set(xlim=w_range, ylim=b_range, xlabel="w", ylabel="b", title="(w, b) after each epoch")
     path_line, = surface.plot([], [], ".-", color="C3", ms=4, lw=0.8, zorder=3)
     end_dot, = surface.plot([], [], "o", color="C1", mec="k", ms=7, zorder=4)

@@ -284,7 +284,7 @@ def test_lecture_rates_are_exact(tabs, notebook):
 
 
 def test_typed_learning_rate_is_exact(tabs, notebook):
-    """A learning rate typed into an explorer's box is used as typed (a log slider would snap 5 to 5.012)."""
+    """A learning rate typed into an explorer's box is used as typed (a log slider would snap 0.5 to 0.5012)."""
     tab = tabs.ran("solved", notebook)
     views = [v for v in _explorer_with(tab, ".widget-text input")
              if not v.locator(".widget-dropdown").count()
@@ -294,9 +294,9 @@ def test_typed_learning_rate_is_exact(tabs, notebook):
     view = views[0]
     view.scroll_into_view_if_needed()
     box = view.locator(".widget-text input").first
-    box.fill("5")
+    box.fill("0.5")
     box.press("Enter")
     message = view.locator(".widget-html").last
-    tab.page.wait_for_function("el => el.innerText.includes('learning rate 5:')",
+    tab.page.wait_for_function("el => el.innerText.includes('learning rate 0.5:')",
                                arg=message.element_handle(), timeout=30_000)
-    assert box.input_value() == "5"
+    assert box.input_value() == "0.5"
