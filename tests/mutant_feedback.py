@@ -10,7 +10,7 @@ against this table through the real grading pipeline, and the demo test checks t
 hidden tests name the mistakes of its mutant suite.
 """
 
-ASSIGNMENTS = ("01_derivatives", "02_gradient_descent", "05_optimizers")
+ASSIGNMENTS = ("01_derivatives", "02_gradient_descent", "03_sgd", "05_optimizers")
 
 MISTAKE_WORDS = {
     # ---- 01_derivatives
@@ -217,6 +217,65 @@ MISTAKE_WORDS = {
         "the lecture's start (-2, -2) always",
     ('fit_neuron', 'returns the losses as a list'):
         'a list of losses returned instead of an array',
+    # ---- 03_sgd
+    ('updates_per_epoch', 'n // batch_size: forgets the last, smaller batch'):
+        'n // batch_size drops the last, smaller batch',
+    ('updates_per_epoch', 'n // batch_size + 1: an extra batch when batch_size divides n'):
+        'an extra batch when batch_size divides n',
+    ('updates_per_epoch', 'np.ceil: a float, not an int'):
+        'a float instead of an int',
+    ('sample_gradients', 'counts steps (epochs), not per-sample gradients'):
+        'the epochs counted, not the per-sample gradients',
+    ('sample_gradients', 'one epoch too many'):
+        'one epoch too many',
+    ('sample_gradients', 'a float count'):
+        'a float instead of an int',
+    ('mse_loss_and_grad', "the lecture's 1/2-loss gradient: dw and db without the 2"):
+        "dw and db without the factor 2 (the lecture's 1/2 loss)",
+    ('mse_loss_and_grad', 'sums instead of means'):
+        'sums instead of means',
+    ('mse_loss_and_grad', 'residual y - y_hat in the gradient (sign flipped)'):
+        'sign flipped (y - y_hat)',
+    ('mse_loss_and_grad', 'dw averaged over every entry: one number instead of shape (D,)'):
+        'dw averaged over every entry of X * r',
+    ('mse_loss_and_grad', 'integer inputs: floor division by N'):
+        'integer division (//) by N',
+    ('minibatch_indices', 'np.array_split: batches of nearly equal size'):
+        'batches of nearly equal size (np.array_split)',
+    ('minibatch_indices', 'drops the remainder'):
+        'the last, smaller batch dropped',
+    ('minibatch_indices', 'n // batch_size + 1 batches: an empty one when batch_size divides n'):
+        'an empty last batch when batch_size divides n',
+    ('minibatch_indices', 'a generator of its own, not the rng passed in'):
+        'a shuffle not drawn from the rng passed in',
+    ('minibatch_indices', 'draws with replacement (rng.choice)'):
+        'rows drawn with replacement (some twice, some never)',
+    ('sgd_epoch', 'one update for the whole data set'):
+        'one update for the whole data set',
+    ('sgd_epoch', 'X and y not indexed by the same batch'):
+        'X and y indexed by different rows',
+    ('sgd_epoch', "every batch's gradient at the starting parameters"):
+        "every batch's gradient taken at the starting (w, b)",
+    ('sgd_epoch', "updates the caller's w in place"):
+        'an input changed in place',
+    ('sgd_epoch', "batches in the data's order (no shuffle)"):
+        'the rows not shuffled',
+    ('train_linear', 'a new rng in every epoch (every epoch shuffles the same way)'):
+        'every epoch shuffles the same way',
+    ('train_linear', 'records the loss before each epoch'):
+        'the loss recorded before each epoch',
+    ('train_linear', 'ignores seed'):
+        'seed ignored',
+    ('train_linear', 'history as a list, with the start loss too'):
+        'the start loss recorded too (epochs + 1 losses)',
+    ('decayed_lr', 'step: epoch / k instead of epoch // k'):
+        'epoch / k halvings',
+    ('decayed_lr', 'exponential grows: exp(k * epoch)'):
+        'a growing exponential, exp(k * epoch)',
+    ('decayed_lr', 'an unknown schedule keeps lr0 instead of raising'):
+        'an unknown schedule name accepted',
+    ('decayed_lr', 'epochs counted from 1'):
+        'epochs counted from 1',
     # ---- 05_optimizers
     ('ewma', 'weights swapped: (1 - beta) on the old average'):
         'the weights are swapped',
