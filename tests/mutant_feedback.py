@@ -10,7 +10,7 @@ against this table through the real grading pipeline, and the demo test checks t
 hidden tests name the mistakes of its mutant suite.
 """
 
-ASSIGNMENTS = ("01_derivatives", "02_gradient_descent", "05_optimizers")
+ASSIGNMENTS = ("01_derivatives", "02_gradient_descent", "03_sgd", "04_backprop", "05_optimizers")
 
 MISTAKE_WORDS = {
     # ---- 01_derivatives
@@ -217,6 +217,132 @@ MISTAKE_WORDS = {
         "the lecture's start (-2, -2) always",
     ('fit_neuron', 'returns the losses as a list'):
         'a list of losses returned instead of an array',
+    # ---- 03_sgd
+    ('updates_per_epoch', 'n // batch_size: forgets the last, smaller batch'):
+        'n // batch_size drops the last, smaller batch',
+    ('updates_per_epoch', 'n // batch_size + 1: an extra batch when batch_size divides n'):
+        'an extra batch when batch_size divides n',
+    ('updates_per_epoch', 'np.ceil: a float, not an int'):
+        'a float instead of an int',
+    ('sample_gradients', 'counts steps (epochs), not per-sample gradients'):
+        'the epochs counted, not the per-sample gradients',
+    ('sample_gradients', 'one epoch too many'):
+        'one epoch too many',
+    ('sample_gradients', 'a float count'):
+        'a float instead of an int',
+    ('mse_loss_and_grad', "the lecture's 1/2-loss gradient: dw and db without the 2"):
+        "dw and db without the factor 2 (the lecture's 1/2 loss)",
+    ('mse_loss_and_grad', 'sums instead of means'):
+        'sums instead of means',
+    ('mse_loss_and_grad', 'residual y - y_hat in the gradient (sign flipped)'):
+        'sign flipped (y - y_hat)',
+    ('mse_loss_and_grad', 'dw averaged over every entry: one number instead of shape (D,)'):
+        'dw averaged over every entry of X * r',
+    ('mse_loss_and_grad', 'integer inputs: floor division by N'):
+        'integer division (//) by N',
+    ('minibatch_indices', 'np.array_split: batches of nearly equal size'):
+        'batches of nearly equal size (np.array_split)',
+    ('minibatch_indices', 'drops the remainder'):
+        'the last, smaller batch dropped',
+    ('minibatch_indices', 'n // batch_size + 1 batches: an empty one when batch_size divides n'):
+        'an empty last batch when batch_size divides n',
+    ('minibatch_indices', 'a generator of its own, not the rng passed in'):
+        'a shuffle not drawn from the rng passed in',
+    ('minibatch_indices', 'draws with replacement (rng.choice)'):
+        'rows drawn with replacement (some twice, some never)',
+    ('sgd_epoch', 'one update for the whole data set'):
+        'one update for the whole data set',
+    ('sgd_epoch', 'X and y not indexed by the same batch'):
+        'X and y indexed by different rows',
+    ('sgd_epoch', "every batch's gradient at the starting parameters"):
+        "every batch's gradient taken at the starting (w, b)",
+    ('sgd_epoch', "updates the caller's w in place"):
+        'an input changed in place',
+    ('sgd_epoch', "batches in the data's order (no shuffle)"):
+        'the rows not shuffled',
+    ('train_linear', 'a new rng in every epoch (every epoch shuffles the same way)'):
+        'every epoch shuffles the same way',
+    ('train_linear', 'records the loss before each epoch'):
+        'the loss recorded before each epoch',
+    ('train_linear', 'ignores seed'):
+        'seed ignored',
+    ('train_linear', 'history as a list, with the start loss too'):
+        'the start loss recorded too (epochs + 1 losses)',
+    ('decayed_lr', 'step: epoch / k instead of epoch // k'):
+        'epoch / k halvings',
+    ('decayed_lr', 'exponential grows: exp(k * epoch)'):
+        'a growing exponential, exp(k * epoch)',
+    ('decayed_lr', 'an unknown schedule keeps lr0 instead of raising'):
+        'an unknown schedule name accepted',
+    ('decayed_lr', 'epochs counted from 1'):
+        'epochs counted from 1',
+    # ---- 04_backprop
+    ('affine_forward', 'W.T @ x.T: the product transposed'):
+        'out transposed (W.T @ x.T)',
+    ('affine_forward', 'forgets the bias'):
+        'the bias b missing',
+    ('affine_forward', 'keeps the integer dtype'):
+        'an integer array for integer inputs',
+    ('affine_backward', 'dW transposed'):
+        'dW transposed',
+    ('affine_backward', 'db averaged over the batch'):
+        'db averaged over the batch',
+    ('affine_backward', 'db not summed (one row per sample)'):
+        'db not summed over the batch',
+    ('affine_backward', 'reads x from a global instead of the cache'):
+        'the cache ignored (x or W kept in a global variable?)',
+    ('sigmoid_forward', 'exp(x) instead of exp(-x)'):
+        'exp(x) instead of exp(-x)',
+    ('sigmoid_forward', 'tanh instead of the sigmoid'):
+        'tanh instead of the sigmoid',
+    ('sigmoid_backward', 'derivative without the upstream gradient'):
+        'the upstream gradient dout left out',
+    ('sigmoid_backward', 'sigma applied twice: treats the cached output as the input'):
+        'the sigmoid applied twice (the cache already holds sigmoid(x))',
+    ('relu_forward', 'np.max instead of np.maximum'):
+        'np.max instead of np.maximum',
+    ('relu_forward', 'absolute value'):
+        'the absolute value instead of max(x, 0)',
+    ('relu_backward', 'gradient 1 at x = 0 (x >= 0)'):
+        'gradient 1 at x = 0 (x >= 0)',
+    ('relu_backward', 'returns the mask, ignores dout'):
+        'the mask returned without dout',
+    ('softmax', 'normalises columns (axis 0)'):
+        'columns normalised (axis 0)',
+    ('softmax', 'no shift: overflows at 1000'):
+        "no shift by the row's maximum",
+    ('softmax', 'one global maximum for all rows'):
+        'one maximum for the whole array',
+    ('softmax_cross_entropy', 'gradient not divided by N'):
+        'dlogits not divided by N',
+    ('softmax_cross_entropy', 'Y - P instead of P - Y'):
+        'sign flipped (Y - P)',
+    ('softmax_cross_entropy', 'log of the softmax: -inf at 1000'):
+        'the log of the softmax',
+    ('softmax_cross_entropy', 'sum over samples instead of the mean'):
+        'the sum over the samples instead of the mean',
+    ('mse', 'gradient missing the factor 2'):
+        'the factor 2 from the square missing',
+    ('mse', 'divides by the number of rows, not of elements'):
+        'divided by the number of rows, not of elements',
+    ('mse', 'target - pred in the gradient'):
+        'sign flipped (target - pred)',
+    ('sigmoid_net_step', 'hidden errors from the already updated W2'):
+        'the hidden errors from the already updated W2',
+    ('sigmoid_net_step', "gradient ascent: the lecture's Err with the sign of the update flipped"):
+        "gradient ascent (the lecture's Err = t - o with a minus in the update)",
+    ('sigmoid_net_step', "output error without the sigmoid's derivative"):
+        "the output error without the sigmoid's derivative",
+    ('sigmoid_net_step', 'updates the parameters in place'):
+        'an input changed in place',
+    ('two_layer_loss', 'regularisation missing from the gradients'):
+        'the regularisation missing from the gradients',
+    ('two_layer_loss', 'regularisation without the 0.5'):
+        'the regularisation without the 0.5',
+    ('two_layer_loss', 'ReLU backward skipped'):
+        "the ReLU's backward step skipped",
+    ('two_layer_loss', 'regularises the biases too'):
+        'the biases regularised too',
     # ---- 05_optimizers
     ('ewma', 'weights swapped: (1 - beta) on the old average'):
         'the weights are swapped',
