@@ -1,5 +1,14 @@
-"""Generate release/ from source/ with nbgrader (solutions and hidden tests stripped)."""
+"""Generate release/ from source/ with nbgrader (solutions and hidden tests stripped), and time the
+instructor's notebooks for the grader's time limits (autograded/reference_timings.json).
+
+Each source notebook is graded once as a submission would be (sandboxed kernel when bubblewrap
+works, trusted runner, NBGRADER_EXECUTION set); the seconds of every cell give grading its time
+limits (see course.grading.timings and the README). `course grade` times notebooks that changed
+since, on first use.
+"""
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 from .nbapi import ROOT, nbgrader_api
@@ -26,10 +35,39 @@ def build(assignments=None, root=ROOT):
     return names
 
 
+def record_timings(assignments=None, root=ROOT, sandbox=None, log=print):
+    """Time the source notebooks of ``assignments`` (all by default) for the time limits."""
+    from .timings import measure
+
+    return measure(root, list(assignments or source_assignments(root)), sandbox=sandbox, log=log)
+
+
+def record_timings_in_child(assignments, root, sandbox):
+    """``record_timings`` in a fresh process (kernels and their sockets stay out of the caller,
+    which may fork workers afterwards); returns the child's printed lines."""
+    command = [sys.executable, "-m", "course", "build", "--timings-only", "--root", str(root),
+               "--sandbox" if sandbox else "--no-sandbox", *assignments]
+    done = subprocess.run(command, capture_output=True, text=True)
+    if done.returncode != 0:
+        raise RuntimeError(f"timing the instructor's notebooks failed:\n{done.stdout[-2000:]}\n{done.stderr[-3000:]}")
+    return done.stdout
+
+
 def add_arguments(parser):
     parser.add_argument("assignments", nargs="*", help="assignment names (default: all in source/)")
+    parser.add_argument("--root", default=str(ROOT), metavar="DIR", help="the course folder (default: this repository)")
+    parser.add_argument("--no-timings", dest="timings", action="store_false",
+                        help="do not time the instructor's notebooks (grading then times them on first use)")
+    parser.add_argument("--timings-only", action="store_true", help="only time the instructor's notebooks")
+    group = parser.add_mutually_exclusive_group()
+    group.add_argument("--sandbox", dest="sandbox", action="store_true", default=None,
+                       help="time under bubblewrap (default: when it works here)")
+    group.add_argument("--no-sandbox", dest="sandbox", action="store_false", help="time without bubblewrap")
 
 
 def run(args):
-    for name in build(args.assignments):
-        print(f"released {name} -> release/{name}/")
+    if not args.timings_only:
+        for name in build(args.assignments, root=args.root):
+            print(f"released {name} -> release/{name}/")
+    if args.timings or args.timings_only:
+        record_timings(args.assignments, root=args.root, sandbox=args.sandbox)

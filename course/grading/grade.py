@@ -285,6 +285,7 @@ def grade(root=ROOT, assignments=None, students="*", workers=None, scheduler=Non
     _compile_course_package()
     state = _load_state(root)
     graded_in_db, db_url = _prepare_gradebook(root, merged, names, {s for _, s in work}, state, force)
+    _time_references(root, names, sandbox, log)
     worker_overrides = _merge(merged, {"CourseDirectory": {"db_url": _worker_db_url(db_url)}})
 
     tasks, skipped = deque(), 0
@@ -312,6 +313,22 @@ def grade(root=ROOT, assignments=None, students="*", workers=None, scheduler=Non
     summary["failures"] = read_failures(root)
     summary["seconds"] = time.perf_counter() - started
     return summary
+
+
+def _time_references(root, assignments, sandbox, log):
+    """Time the instructor's notebooks that have no up-to-date reference timing (the time limits
+    derive from them); `course build` normally did it already."""
+    from .build import record_timings_in_child
+    from .timings import stale
+
+    missing = sorted({assignment for assignment, _ in stale(root, assignments)})
+    if not missing:
+        return
+    log(f"timing the instructor's notebooks of {', '.join(missing)} once, for the time limits")
+    try:
+        record_timings_in_child(missing, root, sandbox)
+    except RuntimeError as error:  # grading still works, with the fixed limits
+        log(f"warning: {error}\nthose notebooks are graded with the fixed time limits")
 
 
 def _compile_course_package():

@@ -208,6 +208,7 @@ class Runner:
 
     def __init__(self, km, alive, timeout):
         self.km, self.alive, self.timeout = km, alive, timeout
+        self.cell_timeout = timeout
         self.trusted = {"__builtins__": builtins, "__name__": "__course_tests__"}
         self.channel = None
         self.callbacks = {}
@@ -233,13 +234,16 @@ class Runner:
         return namespace
 
     # ---- one test cell
-    def run_cell(self, cell, points):
-        """Execute a test cell's code here; return the outputs the cell gets."""
+    def run_cell(self, cell, points, timeout=None):
+        """Execute a test cell's code here; return the outputs the cell gets. The student's
+        functions it calls are interrupted ``timeout`` seconds (default: the runner's) after the
+        cell began."""
         tree = _parse(cell.source)
         namespace = self.namespace(tree)
         printed = io.StringIO()
         error = None
-        self.deadline = time.monotonic() + self.timeout
+        self.cell_timeout = timeout or self.timeout
+        self.deadline = time.monotonic() + self.cell_timeout
         try:
             with warnings.catch_warnings(record=True) as caught, contextlib.redirect_stdout(printed), \
                     np.errstate(all="warn", under="ignore"):
@@ -302,7 +306,7 @@ class Runner:
             warnings.warn(str(message), _WARNINGS.get(category, UserWarning), stacklevel=3)
         called = [str(name) for name in answer.get("course_calls", [])][:20]
         if answer["op"] == "raised":
-            raise _rebuild(remote.__name__, answer.get("type"), answer.get("message"), self.timeout)
+            raise _rebuild(remote.__name__, answer.get("type"), answer.get("message"), self.cell_timeout)
         if answer["op"] != "result":
             raise StudentError(f"{remote.__name__}: unexpected answer from the kernel")
         try:
@@ -357,8 +361,8 @@ class Runner:
 def _rebuild(name, kind, message, timeout):
     message = str(message)[:2000]
     if kind == "KeyboardInterrupt":
-        return CallTimedOut(f"{name} did not finish within the time limit ({timeout:g} s) and was "
-                            "interrupted (an infinite loop?)")
+        return CallTimedOut(f"{name} did not finish within the time limit ({timeout:.1f} s for this test) and was "
+                            "interrupted (an endless loop? much slower code than needed?)")
     if kind == "NameError" and message == f"name '{name}' is not defined":
         return NameError(f"{name} is not defined: run its cell, and keep the name the exercise gives")
     cls = _EXCEPTIONS.get(kind)
