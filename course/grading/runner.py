@@ -254,6 +254,7 @@ class Runner:
                 error = AssertionError(f"a warning was raised: {w.category.__name__}: {w.message}. A correct "
                                        "answer computes this without overflow or division by zero.")
         except KernelGone:
+            self._abandon()  # nobody answers in the kernel: do not wait for it to finish serving
             raise
         except Exception as exc:  # noqa: BLE001 -- every failure of a test is the student's verdict
             error = exc
@@ -273,6 +274,11 @@ class Runner:
         message = str(error) or name
         outputs.append(new_output("error", ename=name, evalue=message, traceback=[f"{name}: {message}"]))
         return outputs
+
+    def _abandon(self):
+        if self.channel is not None:
+            self.channel.msg_id = None
+            self.channel._hang_up()
 
     def _end_serving(self):
         self.callbacks.clear()  # a grader function given to the student's code lives for one test cell

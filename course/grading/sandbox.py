@@ -665,10 +665,18 @@ class SandboxedExecute(Execute):
             return super()._get_timeout(cell)
         return self.cell_limit(cell)[0]
 
-    def _timeout_message(self, cell):
+    def _limit_text(self, cell):
         limit, why = self.cell_limit(cell)
-        return (f"this cell ran longer than its time limit, {limit:.1f} s ({why}), and was stopped "
-                "(an endless loop? much slower code than needed?); the cells after it still ran")
+        return f"its time limit, {limit:.1f} s ({why})"
+
+    def _timeout_message(self, cell):
+        return (f"this cell ran longer than {self._limit_text(cell)}, and was stopped (an endless "
+                "loop? much slower code than needed?); the cells after it still ran")
+
+    def _stubborn_message(self, cell):
+        return (f"this cell ran longer than {self._limit_text(cell)}, and did not stop when interrupted "
+                "(a loop that catches KeyboardInterrupt?): the kernel was stopped, and the cells after "
+                "it did not run")
 
     async def _async_handle_timeout(self, timeout, cell=None):
         reply = await super()._async_handle_timeout(timeout, cell)
@@ -758,8 +766,7 @@ class SandboxedExecute(Execute):
             if self._over_budget:
                 raise _Stopped(self._budget_reason(self.budget())) from gone
             if "did not stop when interrupted" in str(gone):
-                raise _Stopped(f"{self._timeout_message(cell).split(';')[0]}, but it did not stop when "
-                               "interrupted (a loop that catches KeyboardInterrupt?)") from gone
+                raise _Stopped(self._stubborn_message(cell)) from gone
             manager = self._last_km
             reason = manager.death_reason() if isinstance(manager, SandboxKernelManager) and not \
                 process_alive(manager)() else str(gone)
@@ -780,10 +787,7 @@ class SandboxedExecute(Execute):
             if self._over_budget:
                 raise
             # nbclient interrupted the cell at its time limit, but the kernel stayed busy
-            cell = nb.cells[self._index] if self._index is not None else None
-            what = self._timeout_message(cell).split(";")[0] if cell is not None else "a cell ran too long"
-            raise _Stopped(f"{what}, but it did not stop when interrupted (a loop that catches "
-                           "KeyboardInterrupt?)") from error
+            raise _Stopped(self._stubborn_message(nb.cells[self._index or 0])) from error
         except (DeadKernelError, RuntimeError) as error:
             if self._over_budget or isinstance(error, SubmissionStopped) or not (
                     isinstance(error, DeadKernelError) or "Kernel died" in str(error)):
