@@ -254,7 +254,7 @@ def _progress_bar(total, enabled):
 
 
 def grade(root=ROOT, assignments=None, students="*", workers=None, scheduler=None, force=False,
-          sandbox=True, overrides=None, progress=True, log=None):
+          sandbox=True, overrides=None, progress=True, log=None, on_result=None):
     """Autograde the submissions of ``root``/submitted into the gradebook; returns a summary dict:
 
     ``{"total", "graded", "failed", "skipped", "flagged", "seconds", "results": [worker results
@@ -262,6 +262,7 @@ def grade(root=ROOT, assignments=None, students="*", workers=None, scheduler=Non
 
     ``overrides`` (``{"Section": {"trait": value}}``) are merged into every worker's nbgrader
     configuration after the sandbox's (e.g. a shorter ``ExecutePreprocessor.timeout``).
+    ``on_result(result)`` is called after each finished submission (progress, benchmarks).
     """
     from . import sandbox as sandbox_module
     from . import worker as worker_module
@@ -309,7 +310,7 @@ def grade(root=ROOT, assignments=None, students="*", workers=None, scheduler=Non
     summary = {"total": len(work), "graded": 0, "failed": 0, "skipped": skipped, "flagged": 0,
                "results": [], "interrupted": False}
     if tasks:
-        _run(tasks, workers, scheduler, state, root, summary, progress, worker_module)
+        _run(tasks, workers, scheduler, state, root, summary, progress, worker_module, on_result)
     summary["failures"] = read_failures(root)
     summary["seconds"] = time.perf_counter() - started
     return summary
@@ -349,7 +350,7 @@ def _merge(base, extra):
     return out
 
 
-def _record(result, state, root, summary, bar):
+def _record(result, state, root, summary, bar, on_result=None):
     key = f"{result['assignment']}/{result['student']}"
     state["submissions"][key] = {k: result.get(k) for k in
                                  ("digest", "status", "kind", "reason", "score", "max_score", "seconds")}
@@ -361,9 +362,11 @@ def _record(result, state, root, summary, bar):
     if bar is not None:
         bar.set_postfix(failed=summary["failed"] + summary["flagged"], refresh=False)
         bar.update(1)
+    if on_result is not None:
+        on_result(result)
 
 
-def _run(tasks, workers, scheduler, state, root, summary, progress, worker_module):
+def _run(tasks, workers, scheduler, state, root, summary, progress, worker_module, on_result=None):
     """Feed tasks to the executor, a bounded window at a time; survive dead worker processes."""
     from concurrent.futures.process import BrokenProcessPool
 
@@ -400,14 +403,14 @@ def _run(tasks, workers, scheduler, state, root, summary, progress, worker_modul
                 except BrokenProcessPool:
                     broken = True
                     if alone:  # it was the only submission being graded: it killed the worker
-                        _record(_worker_died(task), state, root, summary, bar)
+                        _record(_worker_died(task), state, root, summary, bar, on_result)
                     else:
                         suspects.append(task)
                     continue
                 except Exception as error:  # dask: KilledWorker after repeated worker deaths, ...
-                    _record(_worker_died(task, error), state, root, summary, bar)
+                    _record(_worker_died(task, error), state, root, summary, bar, on_result)
                     continue
-                _record(result, state, root, summary, bar)
+                _record(result, state, root, summary, bar, on_result)
             if broken:
                 for future, (task, alone) in list(in_flight.items()):
                     suspects.append(task)
