@@ -8,8 +8,9 @@ each in its own scratch copy of the course:
    grader_config.py, so no sandbox, no trusted runner, nbgrader's own 30 s cell timeout), one
    `nbgrader autograde ASSIGNMENT` command per assignment, one after the other;
 2. `python -m course grade --workers N` (sandbox on), in a fresh process, imports included. The
-   instructor's `course build` ran before (it records the reference timings the limits derive
-   from), as stock's `nbgrader generate_assignment` did: neither is timed.
+   instructor's `course build` ran before (it puts the assignments in the gradebook and records
+   the reference timings the limits derive from), as stock's `nbgrader generate_assignment` did:
+   neither is timed.
 
 Printed: seconds for each, the speedup (target: at least 4x), whether the scores are identical for
 every submission that hit no time limit, and the per-notebook cost against bare kernel execution
@@ -219,7 +220,9 @@ def main():
     with tempfile.TemporaryDirectory(prefix="bench-grading-") as tmp:
         course = make_class(Path(tmp) / "course", args.students)
         stock = stock_copy(course, Path(tmp) / "stock")
-        run([sys.executable, "-m", "course", "build", "--timings-only", "--root", str(course)])
+        # the instructor's step before grading, untimed as stock's generate_assignment: the
+        # assignments go into the gradebook and the reference timings are recorded
+        run([sys.executable, "-m", "course", "build", "--root", str(course)])
         n = len(submissions(course))
         print(f"demo class: {args.students} students x {len(assignments)} assignments = {n} submissions "
               f"(with a kernel crash, an endless loop, a malformed and a missing notebook)", flush=True)

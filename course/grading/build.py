@@ -32,7 +32,18 @@ def build(assignments=None, root=ROOT):
         result = api.generate_assignment(name, force=True, create=True)
         if not result["success"]:
             raise RuntimeError(f"nbgrader could not generate {name}:\n{result['log']}\n{result.get('error', '')}")
+        _put_in_gradebook_state(root, name)
     return names
+
+
+def _put_in_gradebook_state(root, name):
+    """nbgrader's generate_assignment put this version of the assignment in the gradebook:
+    say so in grading_state.json, so that `course grade` does not generate it again."""
+    from .grade import _digest, _load_state, _write_json, STATE_FILE
+
+    state = _load_state(root)
+    state["assignments"][name] = {"digest": _digest(Path(root) / "source" / name)}
+    _write_json(Path(root) / "autograded" / STATE_FILE, state)
 
 
 def record_timings(assignments=None, root=ROOT, sandbox=None, log=print):

@@ -131,7 +131,7 @@ def _parents(paths):
 
 
 def bwrap_command(inner, *, scratch, workdir=None, uid=65534, tmp_size=256 * MiB,
-                  limits=None, env=None, work_size=256 * MiB):
+                  limits=None, env=None, work_size=256 * MiB, tmp_files=None):
     """The full command that runs ``inner`` (a list) sandboxed.
 
     ``scratch`` is bound read-write at its own path (connection file, sockets);
@@ -139,6 +139,9 @@ def bwrap_command(inner, *, scratch, workdir=None, uid=65534, tmp_size=256 * MiB
     size-limited tmpfs holding read-only binds of its files and folders: the kernel reads
     them and writes new files there, and nothing it writes reaches the host's disk.
     Symbolic links of the folder are left out (a bind would follow them on the host).
+    ``tmp_files`` ({path under /tmp: host file}) are bound read-only into the private /tmp, in
+    folders anyone may write to (e.g. matplotlib's font cache, which every kernel would otherwise
+    rebuild).
     """
     bwrap = shutil.which("bwrap")
     prlimit = shutil.which("prlimit")
@@ -171,6 +174,8 @@ def bwrap_command(inner, *, scratch, workdir=None, uid=65534, tmp_size=256 * MiB
     cmd += ["--proc", "/proc", "--dev", "/dev",
             "--perms", "1777", "--size", str(tmp_size), "--tmpfs", "/tmp"]
     cmd += _parents(binds)  # again inside /tmp's tmpfs: the repository or venv may live under /tmp
+    for inside, host in sorted((tmp_files or {}).items()):
+        cmd += ["--perms", "1777", "--dir", os.path.dirname(inside), "--ro-bind", str(host), inside]
     for root in _python_roots():
         cmd += ["--ro-bind", root, root]
     # only course/ of the repository: not source/, not the gradebook, not submissions
@@ -339,6 +344,23 @@ _ENV_KEEP = ("LANG", "LC_ALL", "LC_CTYPE", "TZ", "NBGRADER_EXECUTION", "MPLBACKE
              "PYDEVD_DISABLE_FILE_VALIDATION")
 
 
+@lru_cache(maxsize=None)
+def _font_cache():
+    """{path in the sandbox: host file} of matplotlib's font list, built once per process, so that a
+    sandboxed kernel does not scan the system's fonts again at its first import of matplotlib
+    (its /tmp starts empty). ``{}`` when it cannot be built: kernels then build their own."""
+    folder = Path(tempfile.gettempdir()) / f"course-mpl-cache-{os.getuid()}"
+    try:
+        folder.mkdir(mode=0o755, exist_ok=True)
+        subprocess.run([sys.executable, "-c", "import matplotlib.font_manager"], check=True, timeout=120,
+                       capture_output=True, env={**os.environ, "MPLCONFIGDIR": str(folder)})
+        (cache,) = folder.glob("fontlist-*.json")
+        os.chmod(cache, 0o644)
+    except (OSError, ValueError, subprocess.SubprocessError):
+        return {}
+    return {f"/tmp/.matplotlib/{cache.name}": str(cache)}
+
+
 def _chown_tree(path, uid, gid):
     os.lchown(path, uid, gid)
     for folder, dirs, files in os.walk(path):
@@ -410,7 +432,7 @@ class SandboxKernelManager(AsyncKernelManager):
             # ipykernel reads as "orphaned"; --die-with-parent ends it with the coordinator
             kernel_cmd = list(kernel_cmd) + ["--IPKernelApp.parent_handle=0"]
         cmd = bwrap_command(kernel_cmd, scratch=self._scratch / "conn", workdir=work, uid=self._uid,
-                            tmp_size=self.tmp_size, limits=self._limits(), env=env,
+                            tmp_size=self.tmp_size, limits=self._limits(), env=env, tmp_files=_font_cache(),
                             work_size=self.work_size)
         if self.use_cgroups and self._uid is not None:
             self._cgroups = _Cgroups(self._scratch.name, self.memory_limit, self.process_limit)
