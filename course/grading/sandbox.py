@@ -25,16 +25,21 @@ Defaults per submission (``SandboxKernelManager`` traits, configurable like any 
 setting): 2 GiB address space, 600 CPU seconds per process, 128 processes/threads, 64 MiB per
 written file, a 256 MiB /tmp, 1024 open files; ``SandboxedExecute``: 2 MiB / 200 outputs per
 cell and 16 MiB for the notebook while it runs, every kind of output counted (nbgrader's
-LimitOutput then keeps 1000 lines).
+LimitOutput then keeps 1000 lines); time limits 10 x the reference + 5 s a cell, 10 x the
+reference + 30 s a notebook.
 * The coordinator talks to the kernel over ZMQ ``ipc`` sockets in a scratch folder that is
   bound into the sandbox at the same path: TCP would need the network namespace.
 
 ``SandboxedExecute`` (nbgrader's Execute with this kernel manager) sends the kernel every cell
 but the test cells, which the trusted runner (``course.grading.runner``) executes in the
-grader's process; it caps the output while cells run and turns a dead kernel into
-``SubmissionStopped`` with the reason
-(memory, CPU time, a crash, ``os._exit``), which nbgrader records in the autograde log; grading
-of the other submissions goes on. ``failure_reason(log)`` finds that reason again.
+grader's process, and the instructor's lesson cells that nothing later reads
+(``course.grading.lessons``). It gives each cell and the notebook time limits derived from the
+instructor's notebook (``course.grading.timings``): a cell past its limit is interrupted and the
+notebook goes on; a cell that will not stop, or a notebook past its budget, is stopped there and
+graded on what ran (the reason in the stopped cell, ``NotRun`` errors in the cells after it). It
+caps the output while cells run and turns a dead kernel into ``SubmissionStopped`` with the
+reason (memory, CPU time, a crash, ``os._exit``), which nbgrader records in the autograde log;
+grading of the other submissions goes on. ``failure_reason(log)`` finds that reason again.
 """
 import json
 import os
