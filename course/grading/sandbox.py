@@ -627,7 +627,7 @@ class SandboxedExecute(Execute):
         manager = self._last_km
         provisioner = getattr(manager, "provisioner", None)
         pgid = getattr(provisioner, "pgid", None) or getattr(provisioner, "pid", None)
-        if pgid:
+        if pgid and pgid != os.getpgrp():  # the kernel's own process group, never the grader's
             try:
                 os.killpg(pgid, signal.SIGKILL)
             except OSError:
