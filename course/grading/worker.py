@@ -218,23 +218,27 @@ def _scores(api, assignment, student):
 
 
 def _timed_out_cells(api, assignment, student, notebooks):
-    """``(cells stopped at a time limit, count of cells not run after a stop)`` in the autograded
-    notebooks."""
+    """``(cells stopped at a time limit, count of cells not run after a stop, why the notebook
+    was stopped or None)`` from the autograded notebooks."""
     import nbformat
 
     folder = Path(api.coursedir.format_path(api.coursedir.autograded_directory, student, assignment))
-    found, not_run = [], 0
+    found, not_run, why = [], 0, None
     for name in notebooks:
         path = folder / name
         if not path.exists():
             continue
         for index, cell in enumerate(nbformat.read(path, as_version=4).cells):
             label = cell.metadata.get("nbgrader", {}).get("grade_id") or f"cell {index + 1}"
-            errors = [o.get("ename") for o in cell.get("outputs", []) if o.get("output_type") == "error"]
-            if "CellTimeoutError" in errors and label not in found:
+            errors = [o for o in cell.get("outputs", []) if o.get("output_type") == "error"]
+            stopped = [o.get("evalue", "") for o in errors if o.get("ename") == "CellTimeoutError"]
+            if stopped and label not in found:
                 found.append(label)
-            not_run += "NotRun" in errors
-    return found, not_run
+            if any(o.get("ename") == "NotRun" for o in errors):
+                not_run += 1
+            elif stopped and not_run == 0:
+                why = f"{label}: {stopped[-1]}"  # the last stop before the cells that did not run
+    return found, not_run, (why if not_run else None)
 
 
 def grade_one(task):
@@ -259,10 +263,10 @@ def grade_one(task):
         if outcome["success"]:
             result["status"] = "graded"
             result["score"], result["max_score"] = _scores(api, assignment, student)
-            timed_out, not_run = _timed_out_cells(api, assignment, student, task["notebooks"])
+            timed_out, not_run, why = _timed_out_cells(api, assignment, student, task["notebooks"])
             if timed_out:
                 result["kind"], result["reason"] = "timeout", f"{KINDS['timeout']}: {', '.join(timed_out)}" + (
-                    f" (the notebook was stopped there: {not_run} later cells not run)" if not_run else "")
+                    f"; the notebook was stopped at {why}; {not_run} later cells not run" if not_run else "")
             result["seconds"] = time.perf_counter() - start
             return result
         kind = _classify(log)
