@@ -9,6 +9,15 @@ c.CourseDirectory.root = os.path.dirname(os.path.abspath(__file__))
 # A student who deletes a graded test cell gets it back instead of a silent 0.
 c.OverwriteCells.add_missing_cells = True
 
+# Time limits follow the instructor's notebook (`python -m course build` times it into
+# autograded/reference_timings.json): a cell may take time_multiple x its reference seconds +
+# time_floor (time_floor alone for a cell the reference does not have), the notebook
+# time_multiple x the reference total + budget_floor. Without a reference: the fixed limits
+# ExecutePreprocessor.timeout (a cell) and SandboxedExecute.notebook_timeout (a notebook).
+c.SandboxedExecute.time_multiple = 10
+c.SandboxedExecute.time_floor = 5
+c.SandboxedExecute.budget_floor = 30
+
 # Grading runs many short notebooks: never wait for a polite kernel shutdown.
 c.ExecutePreprocessor.timeout = 60
 c.ExecutePreprocessor.shutdown_kernel = "immediate"

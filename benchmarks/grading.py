@@ -1,21 +1,24 @@
-"""Grading speed: `python -m course grade` against plain serial `nbgrader autograde`.
+"""Grading speed: `python -m course grade` (sandbox on) against STOCK `nbgrader autograde`.
 
-A demo class (``python -m course demo``: 20 students x every assignment in source/, with its
-broken submissions) is graded in a scratch copy of the course
-1. by plain nbgrader, one `nbgrader autograde ASSIGNMENT` command per assignment, one after the
-   other (the documented way);
-2. by `python -m course grade` (a pool of --workers long-lived workers, default: the cores), with
-   the sandbox when bubblewrap works here and with --no-sandbox;
-and the scores of every submission are compared. It prints seconds per notebook for each, the
-bare cost of executing the same notebooks with nbclient (serially, as nbgrader would run them:
-same timeout, NBGRADER_EXECUTION set), time and coordinator peak memory for 10, 50 and 200
-submissions, and last ``speedup X.XX`` (serial nbgrader time / `course grade` time, default
-command, i.e. with the sandbox when it is available).
+A demo class (`python -m course demo`: --students x every assignment in source/, with its broken
+submissions: a kernel crash, an endless loop, a malformed and a missing notebook) is graded twice,
+each in its own scratch copy of the course:
 
-Both graders use the course's grader_config.py, except the per-cell time limit, lowered to 20 s
-for both so that the demo's endless loop does not dominate the figures.
+1. stock nbgrader: its default configuration (a nbgrader_config.py with only the course id; no
+   grader_config.py, so no sandbox, no trusted runner, nbgrader's own 30 s cell timeout), one
+   `nbgrader autograde ASSIGNMENT` command per assignment, one after the other;
+2. `python -m course grade --workers N` (sandbox on), in a fresh process, imports included. The
+   instructor's `course build` ran before (it puts the assignments in the gradebook and records
+   the reference timings the limits derive from), as stock's `nbgrader generate_assignment` did:
+   neither is timed.
 
-    .venv/bin/python benchmarks/grading.py [--students 20] [--workers N] [--scales 10,50,200]
+Printed: seconds for each, the speedup (target: at least 4x), whether the scores are identical for
+every submission that hit no time limit, and the per-notebook cost against bare kernel execution
+of the same notebooks (nbclient, a fresh kernel each, every cell in the kernel, serially; target:
+within 1.3x), in wall seconds and, where a cpuacct cgroup can be made, in CPU seconds. The
+machine's load average is printed beside the figures: on a shared machine they move with it.
+
+    .venv/bin/python benchmarks/grading.py [--students 8] [--workers 2]
 """
 import argparse
 import json
@@ -30,15 +33,17 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 BIN = Path(sys.executable).parent
-TIMEOUT = 20
 
 from course.grading.build import source_assignments  # noqa: E402
+
+STOCK_CONFIG = """c = get_config()  # noqa: F821
+c.CourseDirectory.course_id = "how-networks-learn"
+"""
 
 
 class CpuMeter:
     """CPU seconds used by a command and all its descendants (kernels included), from a cgroup-v1
-    cpuacct group of its own; ``None`` where no writable cpuacct hierarchy exists. Wall-clock
-    figures on a shared machine depend on everyone else's load, CPU seconds much less."""
+    cpuacct group of its own; ``None`` where no writable cpuacct hierarchy exists."""
 
     BASE = Path("/sys/fs/cgroup/cpuacct")
     count = 0
@@ -70,27 +75,38 @@ class CpuMeter:
 
 
 def env():
-    return dict(os.environ, PATH=f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}", MPLBACKEND="Agg")
-
-
-def make_course(folder, students, seed=0):
-    """A scratch course: source/, the course config, and a demo class in submitted/."""
-    folder = Path(folder)
-    shutil.copytree(ROOT / "source", folder / "source")
-    shutil.copy(ROOT / "nbgrader_config.py", folder / "nbgrader_config.py")
-    config = (ROOT / "grader_config.py").read_text()
-    (folder / "grader_config.py").write_text(config + f"\nc.ExecutePreprocessor.timeout = {TIMEOUT}\n")
-    run([sys.executable, "-m", "course", "demo", "--root", str(folder), "--students", str(students),
-         "--seed", str(seed)])
-    return folder
+    return dict(os.environ, PATH=f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}")
 
 
 def run(command, cwd=None, check=True, meter=None):
     result = subprocess.run(command, cwd=cwd, env=env(), text=True, capture_output=True,
                             preexec_fn=meter.enter if meter else None)
-    if check and result.returncode != 0 and "autograde" not in command:
+    if check and result.returncode != 0:
         sys.exit(f"failed: {' '.join(map(str, command))}\n{result.stdout[-3000:]}\n{result.stderr[-3000:]}")
     return result
+
+
+def load():
+    return f"load average {os.getloadavg()[0]:.1f} (1 min) on {os.cpu_count()} cores"
+
+
+def make_class(folder, students, seed=0):
+    """A course folder with source/, release/ and a demo class in submitted/."""
+    folder = Path(folder)
+    shutil.copytree(ROOT / "source", folder / "source")
+    shutil.copytree(ROOT / "release", folder / "release")
+    run([sys.executable, "-m", "course", "demo", "--root", str(folder), "--students", str(students),
+         "--seed", str(seed)])
+    return folder
+
+
+def stock_copy(course, folder):
+    """The same class for stock nbgrader: its own folder and a default configuration."""
+    folder = Path(folder)
+    for name in ("source", "submitted"):
+        shutil.copytree(Path(course) / name, folder / name)
+    (folder / "nbgrader_config.py").write_text(STOCK_CONFIG)
+    return folder
 
 
 def totals(course):
@@ -111,19 +127,24 @@ def submissions(course):
     return [p for p in sorted((Path(course) / "submitted").glob("*/*")) if p.is_dir()]
 
 
-def notebooks(course):
-    return [nb for folder in submissions(course) for nb in sorted(folder.glob("*.ipynb"))]
+def timed_out_in_stock(stock):
+    """Submissions whose autograded notebook holds nbgrader's timeout error."""
+    hit = set()
+    for path in (Path(stock) / "autograded").glob("*/*/*.ipynb"):
+        if '"CellTimeoutError"' in path.read_text(errors="replace"):
+            hit.add(f"{path.parent.name}/{path.parent.parent.name}")
+    return hit
 
 
-def plain_nbgrader(course):
-    """Serial `nbgrader autograde`, one command per assignment; returns seconds of autograde."""
-    for assignment in source_assignments(course):  # the gradebook needs the assignment first
-        run([str(BIN / "nbgrader"), "generate_assignment", assignment, "--force"], cwd=course)
+def stock_nbgrader(stock):
+    """Serial `nbgrader autograde`, one command per assignment: (wall, CPU) seconds."""
+    for assignment in source_assignments(stock):  # the gradebook needs the assignment first
+        run([str(BIN / "nbgrader"), "generate_assignment", assignment, "--force"], cwd=stock)
     meter = CpuMeter()
     started = time.perf_counter()
-    for assignment in source_assignments(course):
-        run([str(BIN / "nbgrader"), "autograde", assignment, "--force"], cwd=course, check=False,
-            meter=meter)
+    for assignment in source_assignments(stock):
+        # exit status 1 when a submission's kernel died: the others are graded
+        run([str(BIN / "nbgrader"), "autograde", assignment], cwd=stock, check=False, meter=meter)
     wall, cpu = time.perf_counter() - started, meter.seconds()
     meter.close()
     return wall, cpu
@@ -133,144 +154,115 @@ CHILD = """
 import json, resource, sys, time
 started = time.perf_counter()
 from course.grading.grade import grade
-summary = grade(sys.argv[1], workers=int(sys.argv[2]) if sys.argv[2] != "0" else None,
-                sandbox=sys.argv[3] == "1", progress=False, log=lambda m: None)
+summary = grade(sys.argv[1], workers=int(sys.argv[2]), sandbox=True, progress=False, log=lambda m: None)
 print(json.dumps({"seconds": time.perf_counter() - started, "graded": summary["graded"],
                   "failed": summary["failed"], "flagged": summary["flagged"],
-                  "task_seconds": sum(r["seconds"] or 0 for r in summary["results"]),
+                  "results": [{k: r.get(k) for k in ("assignment", "student", "kind", "seconds")}
+                              for r in summary["results"]],
                   "peak_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
 """
 
 
-def course_grade(course, workers, sandbox):
-    """`course grade` in a fresh process (imports included); the coordinator's figures."""
+def course_grade(course, workers):
+    """`course grade` (sandbox on) in a fresh process, imports included."""
     meter = CpuMeter()
-    result = run([sys.executable, "-c", CHILD, str(course), str(workers or 0), "1" if sandbox else "0"],
-                 meter=meter)
+    result = run([sys.executable, "-c", CHILD, str(course), str(workers)], meter=meter)
     figures = json.loads(result.stdout.strip().splitlines()[-1])
     figures["cpu"] = meter.seconds()
     meter.close()
     return figures
 
 
-def bare_nbclient(course):
-    """(wall, cpu) seconds per notebook and count of executing the notebooks with nbclient."""
+def bare(paths):
+    """(wall, CPU) seconds of executing ``paths`` with nbclient, a fresh kernel each, serially."""
     meter = CpuMeter()
-    result = run([sys.executable, __file__, "--bare", str(course)], meter=meter)
-    per, count = json.loads(result.stdout.strip().splitlines()[-1])
+    listing = json.dumps([str(p) for p in paths])
+    result = run([sys.executable, __file__, "--bare", listing], meter=meter)
+    wall = json.loads(result.stdout.strip().splitlines()[-1])
     cpu = meter.seconds()
     meter.close()
-    return per, (cpu / max(count, 1) if cpu is not None else None), count
+    return wall, cpu
 
 
-def _bare_nbclient(course, limit=None):
-    """Seconds per notebook of executing the submitted notebooks with nbclient, one by one."""
+def _bare(paths):
     import nbformat
     from nbclient import NotebookClient
 
-    os.environ["NBGRADER_EXECUTION"] = "autograde"  # what grading sets: figures are skipped
-    count, started = 0, time.perf_counter()
-    for path in notebooks(course)[:limit]:
-        try:
-            nb = nbformat.read(path, as_version=4)
-        except Exception:
-            continue  # malformed: nbgrader does not execute it either
-        client = NotebookClient(nb, timeout=TIMEOUT, kernel_name="python3", allow_errors=True,
-                                shutdown_kernel="immediate", interrupt_on_timeout=True,
-                                resources={"metadata": {"path": str(path.parent)}})
+    os.environ["NBGRADER_EXECUTION"] = "autograde"  # what grading sets: explorers are inert
+    started = time.perf_counter()
+    for path in paths:
+        nb = nbformat.read(path, as_version=4)
+        client = NotebookClient(nb, timeout=60, kernel_name="python3", allow_errors=True,
+                                shutdown_kernel="immediate", resources={"metadata": {"path": str(Path(path).parent)}})
         try:
             client.execute()
         except Exception:
             pass  # a crashing kernel costs what it costs
-        count += 1
-    del os.environ["NBGRADER_EXECUTION"]
-    return (time.perf_counter() - started) / max(count, 1), count
-
-
-def sandbox_works():
-    try:
-        from course.grading.sandbox import grading_overrides
-
-        grading_overrides(sandbox=True)
-        return True
-    except Exception:
-        return False
-
-
-def reset(course):
-    for name in ("gradebook.db", "gradebook.db-wal", "gradebook.db-shm"):
-        (Path(course) / name).unlink(missing_ok=True)
-    shutil.rmtree(Path(course) / "autograded", ignore_errors=True)
+    return time.perf_counter() - started
 
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--students", type=int, default=20)
-    parser.add_argument("--workers", type=int, default=None)
-    parser.add_argument("--scales", default="10,50,200")
-    parser.add_argument("--bare", metavar="COURSE", help=argparse.SUPPRESS)
+    parser.add_argument("--students", type=int, default=8, help="class size (default: 8)")
+    parser.add_argument("--workers", type=int, default=2, help="workers of course grade (default: 2)")
+    parser.add_argument("--bare", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.bare:
-        print(json.dumps(_bare_nbclient(args.bare)))
+        print(json.dumps(_bare(json.loads(args.bare))))
         return
-    workers = args.workers or os.cpu_count()
+    from course.grading.sandbox import SandboxUnavailable, check_sandbox
+
+    try:
+        check_sandbox()
+    except SandboxUnavailable as error:
+        sys.exit(f"the sandbox does not work here ({error}): this benchmark measures grading with it")
     assignments = source_assignments(ROOT)
-    sandbox = sandbox_works()
-    print(f"{os.cpu_count()} cores, {workers} workers; assignments {', '.join(assignments)}; "
-          f"per-cell time limit {TIMEOUT} s; sandbox {'available' if sandbox else 'NOT available'}")
-
     with tempfile.TemporaryDirectory(prefix="bench-grading-") as tmp:
-        course = make_course(Path(tmp) / "course", args.students)
+        course = make_class(Path(tmp) / "course", args.students)
+        stock = stock_copy(course, Path(tmp) / "stock")
+        # the instructor's step before grading, untimed as stock's generate_assignment: the
+        # assignments go into the gradebook and the reference timings are recorded
+        run([sys.executable, "-m", "course", "build", "--root", str(course)])
         n = len(submissions(course))
-        print(f"demo class: {args.students} students x {len(assignments)} assignments = {n} submissions",
-              flush=True)
+        print(f"demo class: {args.students} students x {len(assignments)} assignments = {n} submissions "
+              f"(with a kernel crash, an endless loop, a malformed and a missing notebook)", flush=True)
 
-        serial, serial_cpu = plain_nbgrader(course)
-        reference = totals(course)
-        print(f"plain nbgrader autograde, serial: {serial:7.1f} s  {serial / n:6.2f} s/notebook"
-              + (f", {serial_cpu / n:5.2f} CPU-s/notebook" if serial_cpu else ""), flush=True)
+        print(f"[{load()}]", flush=True)
+        stock_wall, stock_cpu = stock_nbgrader(stock)
+        print(f"stock nbgrader autograde, serial: {stock_wall:7.1f} s  {stock_wall / n:5.2f} s/submission"
+              + (f", {stock_cpu:6.1f} CPU-s" if stock_cpu else ""), flush=True)
+        print(f"[{load()}]", flush=True)
+        ours = course_grade(course, args.workers)
+        print(f"course grade --workers {args.workers} (sandbox): {ours['seconds']:7.1f} s  "
+              f"{ours['seconds'] / n:5.2f} s/submission" + (f", {ours['cpu']:6.1f} CPU-s" if ours["cpu"] else "")
+              + f"; graded {ours['graded']}, failed {ours['failed']}, stopped by a limit {ours['flagged']}"
+              + f"; coordinator peak memory {ours['peak_mib']:.0f} MiB", flush=True)
+        print(f"[{load()}]", flush=True)
 
-        modes = [("--no-sandbox", False)] + ([("sandbox", True)] if sandbox else [])
-        figures = {}
-        for label, with_sandbox in modes:
-            reset(course)
-            figures[label] = result = course_grade(course, workers, with_sandbox)
-            ours = totals(course)
-            differ = sorted(k for k in set(reference) | set(ours)
-                            if reference.get(k, 0.0) != ours.get(k, 0.0))
-            print(f"course grade ({label}): {result['seconds']:7.1f} s  {result['seconds'] / n:6.2f} s/notebook"
-                  f" wall, {result['task_seconds'] / n:5.2f} worker-s/notebook; graded {result['graded']},"
-                  f" failed {result['failed']}, flagged {result['flagged']}; scores "
-                  + ("identical" if not differ else f"DIFFER for {len(differ)}: {differ[:5]}"))
-            if result["cpu"] and serial_cpu:
-                print(f"  CPU: {result['cpu'] / n:5.2f} CPU-s/notebook (serial nbgrader {serial_cpu / n:5.2f});"
-                      f" on {workers} idle cores that would be a speedup of about "
-                      f"{serial_cpu / (result['cpu'] / workers):.2f} (estimate, not measured)")
-            print(f"  speedup over serial nbgrader ({label}): {serial / result['seconds']:.2f}", flush=True)
+        limited = {f"{r['assignment']}/{r['student']}" for r in ours["results"] if r["kind"] == "timeout"}
+        limited |= timed_out_in_stock(stock)
+        theirs, mine = totals(stock), totals(course)
+        compared = sorted((set(theirs) | set(mine)) - limited)
+        differ = [k for k in compared if theirs.get(k, 0.0) != mine.get(k, 0.0)]
+        print(f"scores of {len(compared)} submissions that hit no time limit: "
+              + ("identical" if not differ else f"DIFFER for {len(differ)}: "
+                 + ", ".join(f"{k} stock {theirs.get(k, 0.0):g} ours {mine.get(k, 0.0):g}" for k in differ[:6])))
+        print(f"stopped by a time limit (left out of the comparison): {', '.join(sorted(limited)) or 'none'}")
 
-        bare, bare_cpu, executed = bare_nbclient(course)
-        print(f"bare nbclient execution, serial: {bare:6.2f} s/notebook"
-              + (f", {bare_cpu:5.2f} CPU-s/notebook" if bare_cpu else "") + f" ({executed} notebooks)")
-        for label, result in figures.items():
-            per = result["seconds"] * workers / n
-            print(f"course grade ({label}) cost per notebook (wall x workers / notebooks): {per:5.2f} s"
-                  f" = {per / bare:4.2f} x bare execution"
-                  + (f"; CPU {result['cpu'] / n:5.2f} s = {result['cpu'] / n / bare_cpu:4.2f} x bare CPU"
-                     if result["cpu"] and bare_cpu else ""), flush=True)
-
-    print("scale (course grade --no-sandbox, fresh gradebook each):")
-    for size in [int(s) for s in args.scales.split(",") if s.strip()]:
-        students = max(1, round(size / len(assignments)))
-        with tempfile.TemporaryDirectory(prefix="bench-scale-") as tmp:
-            course = make_course(Path(tmp) / "course", students, seed=1)
-            count = len(submissions(course))
-            result = course_grade(course, workers, False)
-            print(f"  {count:4d} submissions: {result['seconds']:7.1f} s  {result['seconds'] / count:5.2f} s each,"
-                  + (f" {result['cpu'] / count:5.2f} CPU-s each," if result["cpu"] else "")
-                  + f" coordinator peak memory {result['peak_mib']:6.1f} MiB", flush=True)
-
-    default = figures["sandbox" if sandbox else "--no-sandbox"]
-    print(f"speedup {serial / default['seconds']:.2f}")
+        # per-notebook cost: the notebooks graded cleanly, against executing them bare
+        clean = [r for r in ours["results"] if r["kind"] is None]
+        paths = [p for r in clean for p in (Path(course) / "submitted" / r["student"] / r["assignment"]).glob("*.ipynb")]
+        bare_wall, bare_cpu = bare(paths)
+        worker_seconds = sum(r["seconds"] for r in clean)
+        print(f"per notebook, {len(paths)} notebooks graded cleanly: course grade {worker_seconds / len(paths):5.2f} "
+              f"worker-s, bare nbclient execution {bare_wall / len(paths):5.2f} s: "
+              f"{worker_seconds / bare_wall:4.2f} x bare (target <= 1.3)")
+        if ours["cpu"] and bare_cpu:
+            print(f"  CPU, whole run of course grade / notebooks graded: {ours['cpu'] / n:5.2f} CPU-s per submission; "
+                  f"bare {bare_cpu / len(paths):5.2f} CPU-s per notebook")
+        print(f"[{load()}]")
+    speedup = stock_wall / ours["seconds"]
+    print(f"speedup {speedup:.2f} over stock nbgrader (target >= 4)")
 
 
 if __name__ == "__main__":

@@ -364,9 +364,18 @@ def test_infinite_loop_is_interrupted(graded):
     assert failure and failure["kind"] == "timeout" and "test_relu_prime" in failure["reason"]
 
 
-def test_loop_that_ignores_interrupts_stops_the_submission(graded):
-    _failed(graded, "stubborn_loop")
-    assert "did not stop when interrupted" in graded["students"]["stubborn_loop"]["failure"]["reason"]
+def test_loop_that_ignores_interrupts_is_graded_on_what_ran(graded):
+    """The kernel is stopped at the test that called the loop; the tests before it keep their
+    points, the ones after it did not run and score 0."""
+    result = graded["students"]["stubborn_loop"]
+    failure = result["failure"]
+    assert failure["status"] == "graded" and failure["kind"] == "timeout", failure
+    assert "did not stop when interrupted" in failure["reason"], failure["reason"]
+    not_run = {cell for cell, texts in result["errors"].items()
+               if cell in result["scores"] and any(t.startswith("NotRun") for t in texts)}
+    assert not_run, "the cells after the stop are not marked as not run"
+    assert set(_full(result)) == {"test_relu_prime"} | not_run
+    assert len(not_run) + 1 < len(result["scores"]), "the cells before the stop lost their points"
 
 
 def test_os_exit_stops_only_that_submission(graded):

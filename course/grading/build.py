@@ -1,5 +1,13 @@
-"""Generate release/ from source/ with nbgrader (solutions and hidden tests stripped)."""
+"""Generate release/ from source/ with nbgrader (solutions and hidden tests stripped), and time the
+instructor's notebooks for the grader's time limits (autograded/reference_timings.json).
+
+Each source notebook is graded once as a submission would be (sandboxed kernel when bubblewrap
+works, trusted runner, NBGRADER_EXECUTION set); the seconds of every cell give grading its time
+limits (see course.grading.timings and the README). `course grade` times notebooks that changed
+since, on first use.
+"""
 import shutil
+import subprocess
 import sys
 from pathlib import Path
 
@@ -24,12 +32,48 @@ def build(assignments=None, root=ROOT):
         result = api.generate_assignment(name, force=True, create=True)
         if not result["success"]:
             raise RuntimeError(f"nbgrader could not generate {name}:\n{result['log']}\n{result.get('error', '')}")
+        _put_in_gradebook_state(root, name)
     return names
+
+
+def _put_in_gradebook_state(root, name):
+    """nbgrader's generate_assignment put this version of the assignment in the gradebook:
+    say so in grading_state.json, so that `course grade` does not generate it again."""
+    from .grade import _digest, _load_state, _write_json, STATE_FILE
+
+    state = _load_state(root)
+    state["assignments"][name] = {"digest": _digest(Path(root) / "source" / name)}
+    _write_json(Path(root) / "autograded" / STATE_FILE, state)
+
+
+def record_timings(assignments=None, root=ROOT, sandbox=None, log=print):
+    """Time the source notebooks of ``assignments`` (all by default) for the time limits."""
+    from .timings import measure
+
+    return measure(root, list(assignments or source_assignments(root)), sandbox=sandbox, log=log)
+
+
+def record_timings_in_child(assignments, root, sandbox):
+    """``record_timings`` in a fresh process (kernels and their sockets stay out of the caller,
+    which may fork workers afterwards); returns the child's printed lines."""
+    command = [sys.executable, "-m", "course", "build", "--timings-only", "--root", str(root),
+               "--sandbox" if sandbox else "--no-sandbox", *assignments]
+    done = subprocess.run(command, capture_output=True, text=True)
+    if done.returncode != 0:
+        raise RuntimeError(f"timing the instructor's notebooks failed:\n{done.stdout[-2000:]}\n{done.stderr[-3000:]}")
+    return done.stdout
 
 
 def add_arguments(parser):
     parser.add_argument("assignments", nargs="*", help="assignment names (default: all in source/)")
     parser.add_argument("--root", type=Path, default=ROOT, metavar="DIR", help="course root (default: this repository)")
+    parser.add_argument("--no-timings", dest="timings", action="store_false",
+                        help="do not time the instructor's notebooks (grading then times them on first use)")
+    parser.add_argument("--timings-only", action="store_true", help="only time the instructor's notebooks")
+    group = parser.add_mutually_exclusive_group()
+    group.add_argument("--sandbox", dest="sandbox", action="store_true", default=None,
+                       help="time under bubblewrap (default: when it works here)")
+    group.add_argument("--no-sandbox", dest="sandbox", action="store_false", help="time without bubblewrap")
 
 
 def run(args):
@@ -39,5 +83,8 @@ def run(args):
         print(f"error: not an assignment in {Path(args.root) / 'source'}: {', '.join(unknown)} "
               f"(known: {', '.join(known) or 'none'})", file=sys.stderr)
         return 2
-    for name in build(args.assignments, args.root):
-        print(f"released {name} -> {Path(args.root) / 'release' / name}/")
+    if not args.timings_only:
+        for name in build(args.assignments, args.root):
+            print(f"released {name} -> {Path(args.root) / 'release' / name}/")
+    if args.timings or args.timings_only:
+        record_timings(args.assignments, root=args.root, sandbox=args.sandbox)

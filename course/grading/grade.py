@@ -280,7 +280,7 @@ def _progress_bar(total, enabled):
 
 
 def grade(root=ROOT, assignments=None, students="*", workers=None, scheduler=None, force=False,
-          sandbox=True, overrides=None, progress=True, log=None):
+          sandbox=True, overrides=None, progress=True, log=None, on_result=None):
     """Autograde the submissions of ``root``/submitted into the gradebook; returns a summary dict:
 
     ``{"total", "graded", "failed", "skipped", "flagged", "seconds", "results": [worker results
@@ -288,6 +288,7 @@ def grade(root=ROOT, assignments=None, students="*", workers=None, scheduler=Non
 
     ``overrides`` (``{"Section": {"trait": value}}``) are merged into every worker's nbgrader
     configuration after the sandbox's (e.g. a shorter ``ExecutePreprocessor.timeout``).
+    ``on_result(result)`` is called after each finished submission (progress, benchmarks).
     """
     from . import sandbox as sandbox_module
     from . import worker as worker_module
@@ -311,6 +312,7 @@ def grade(root=ROOT, assignments=None, students="*", workers=None, scheduler=Non
     _compile_course_package()
     state = _load_state(root)
     graded_in_db, db_url = _prepare_gradebook(root, merged, names, {s for _, s in work}, state, force)
+    _time_references(root, names, sandbox, log)
     worker_overrides = _merge(merged, {"CourseDirectory": {"db_url": _worker_db_url(db_url)}})
 
     tasks, skipped = deque(), 0
@@ -334,10 +336,26 @@ def grade(root=ROOT, assignments=None, students="*", workers=None, scheduler=Non
     summary = {"total": len(work), "graded": 0, "failed": 0, "skipped": skipped, "flagged": 0,
                "results": [], "interrupted": False}
     if tasks:
-        _run(tasks, workers, scheduler, state, root, summary, progress, worker_module)
+        _run(tasks, workers, scheduler, state, root, summary, progress, worker_module, on_result)
     summary["failures"] = selected_failures(read_failures(root), names, students)
     summary["seconds"] = time.perf_counter() - started
     return summary
+
+
+def _time_references(root, assignments, sandbox, log):
+    """Time the instructor's notebooks that have no up-to-date reference timing (the time limits
+    derive from them); `course build` normally did it already."""
+    from .build import record_timings_in_child
+    from .timings import stale
+
+    missing = sorted({assignment for assignment, _ in stale(root, assignments)})
+    if not missing:
+        return
+    log(f"timing the instructor's notebooks of {', '.join(missing)} once, for the time limits")
+    try:
+        record_timings_in_child(missing, root, sandbox)
+    except RuntimeError as error:  # grading still works, with the fixed limits
+        log(f"warning: {error}\nthose notebooks are graded with the fixed time limits")
 
 
 def _compile_course_package():
@@ -358,7 +376,7 @@ def _merge(base, extra):
     return out
 
 
-def _record(result, state, root, summary, bar):
+def _record(result, state, root, summary, bar, on_result=None):
     key = f"{result['assignment']}/{result['student']}"
     state["submissions"][key] = {k: result.get(k) for k in
                                  ("digest", "status", "kind", "reason", "score", "max_score", "seconds")}
@@ -370,9 +388,11 @@ def _record(result, state, root, summary, bar):
     if bar is not None:
         bar.set_postfix(failed=summary["failed"] + summary["flagged"], refresh=False)
         bar.update(1)
+    if on_result is not None:
+        on_result(result)
 
 
-def _run(tasks, workers, scheduler, state, root, summary, progress, worker_module):
+def _run(tasks, workers, scheduler, state, root, summary, progress, worker_module, on_result=None):
     """Feed tasks to the executor, a bounded window at a time; survive dead worker processes."""
     from concurrent.futures.process import BrokenProcessPool
 
@@ -409,18 +429,18 @@ def _run(tasks, workers, scheduler, state, root, summary, progress, worker_modul
                 except BrokenProcessPool:
                     broken = True
                     if alone:  # it was the only submission being graded: it killed the worker
-                        _record(_worker_died(task), state, root, summary, bar)
+                        _record(_worker_died(task), state, root, summary, bar, on_result)
                     else:
                         suspects.append(task)
                     continue
                 except Exception as error:  # dask: KilledWorker after repeated worker deaths, ...
-                    _record(_worker_died(task, error), state, root, summary, bar)
+                    _record(_worker_died(task, error), state, root, summary, bar, on_result)
                     continue
                 if result["status"] == "grader-error":
                     executor.shutdown(wait=False, cancel_futures=True)
                     raise GradingError(f"grading cannot run: {result['reason']}. Nothing was recorded "
                                        f"for {result['assignment']}/{result['student']} or later submissions.")
-                _record(result, state, root, summary, bar)
+                _record(result, state, root, summary, bar, on_result)
             if broken:
                 for future, (task, alone) in list(in_flight.items()):
                     suspects.append(task)

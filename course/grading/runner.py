@@ -195,6 +195,7 @@ class Runner:
 
     def __init__(self, km, alive, timeout):
         self.km, self.alive, self.timeout = km, alive, timeout
+        self.cell_timeout = timeout
         self.trusted = {"__builtins__": builtins, "__name__": "__course_tests__"}
         self.channel = None
         self.callbacks = {}
@@ -224,13 +225,16 @@ class Runner:
         return namespace
 
     # ---- one test cell
-    def run_cell(self, cell, points):
-        """Execute a test cell's code here; return the outputs the cell gets."""
+    def run_cell(self, cell, points, timeout=None):
+        """Execute a test cell's code here; return the outputs the cell gets. The student's
+        functions it calls are interrupted ``timeout`` seconds (default: the runner's) after the
+        cell began."""
         tree = _parse(cell.source)
         namespace = self.namespace(tree)
         printed = io.StringIO()
         error = None
-        self.deadline = time.monotonic() + self.timeout
+        self.cell_timeout = timeout or self.timeout
+        self.deadline = time.monotonic() + self.cell_timeout
         try:
             with warnings.catch_warnings(record=True) as caught, contextlib.redirect_stdout(printed), \
                     np.errstate(all="warn", under="ignore"):
@@ -242,6 +246,7 @@ class Runner:
                                        "answer computes this without overflow or division by zero.")
         except KernelGone:
             self.callbacks.clear()
+            self._abandon()  # nobody answers in the kernel: do not wait for it to finish serving
             raise
         except Exception as exc:  # noqa: BLE001 -- every failure of a test is the student's verdict
             error = exc
@@ -260,6 +265,11 @@ class Runner:
         message = str(error) or name
         outputs.append(new_output("error", ename=name, evalue=message, traceback=[f"{name}: {message}"]))
         return outputs
+
+    def _abandon(self):
+        if self.channel is not None:
+            self.channel.msg_id = None
+            self.channel._hang_up()
 
     def _end_serving(self):
         self.callbacks.clear()  # a grader function given to the student's code lives for one test cell
@@ -293,7 +303,7 @@ class Runner:
             warnings.warn(str(message), _WARNINGS.get(category, UserWarning), stacklevel=3)
         called = [str(name) for name in answer.get("course_calls", [])][:20]
         if answer["op"] == "raised":
-            raise _rebuild(remote.__name__, answer.get("type"), answer.get("message"), self.timeout)
+            raise _rebuild(remote.__name__, answer.get("type"), answer.get("message"), self.cell_timeout)
         if answer["op"] != "result":
             raise StudentError(f"{remote.__name__}: unexpected answer from the kernel")
         try:
@@ -350,8 +360,8 @@ class Runner:
 def _rebuild(name, kind, message, timeout):
     message = str(message)[:2000]
     if kind == "KeyboardInterrupt":
-        return CallTimedOut(f"{name} did not finish within the time limit ({timeout:g} s) and was "
-                            "interrupted (an infinite loop?)")
+        return CallTimedOut(f"{name} did not finish within the time limit ({timeout:.1f} s for this test) and was "
+                            "interrupted (an endless loop? much slower code than needed?)")
     if kind == "NameError" and message == f"name '{name}' is not defined":
         return NameError(f"{name} is not defined: run its cell, and keep the name the exercise gives")
     cls = _EXCEPTIONS.get(kind)

@@ -25,16 +25,21 @@ Defaults per submission (``SandboxKernelManager`` traits, configurable like any 
 setting): 2 GiB address space, 600 CPU seconds per process, 128 processes/threads, 64 MiB per
 written file, a 256 MiB /tmp, 1024 open files; ``SandboxedExecute``: 2 MiB / 200 outputs per
 cell and 16 MiB for the notebook while it runs, every kind of output counted (nbgrader's
-LimitOutput then keeps 1000 lines).
+LimitOutput then keeps 1000 lines); time limits 10 x the reference + 5 s a cell, 10 x the
+reference + 30 s a notebook.
 * The coordinator talks to the kernel over ZMQ ``ipc`` sockets in a scratch folder that is
   bound into the sandbox at the same path: TCP would need the network namespace.
 
 ``SandboxedExecute`` (nbgrader's Execute with this kernel manager) sends the kernel every cell
 but the test cells, which the trusted runner (``course.grading.runner``) executes in the
-grader's process; it caps the output while cells run and turns a dead kernel into
-``SubmissionStopped`` with the reason
-(memory, CPU time, a crash, ``os._exit``), which nbgrader records in the autograde log; grading
-of the other submissions goes on. ``failure_reason(log)`` finds that reason again.
+grader's process, and the instructor's lesson cells that nothing later reads
+(``course.grading.lessons``). It gives each cell and the notebook time limits derived from the
+instructor's notebook (``course.grading.timings``): a cell past its limit is interrupted and the
+notebook goes on; a cell that will not stop, or a notebook past its budget, is stopped there and
+graded on what ran (the reason in the stopped cell, ``NotRun`` errors in the cells after it). It
+caps the output while cells run and turns a dead kernel into ``SubmissionStopped`` with the
+reason (memory, CPU time, a crash, ``os._exit``), which nbgrader records in the autograde log;
+grading of the other submissions goes on. ``failure_reason(log)`` finds that reason again.
 """
 import json
 import os
@@ -52,12 +57,15 @@ import time
 from functools import lru_cache
 from pathlib import Path
 
+import nbformat
 from jupyter_client.manager import AsyncKernelManager
 from jupyter_core.utils import run_sync
 from nbclient.exceptions import CellTimeoutError, DeadKernelError
 from nbgrader.preprocessors import Execute
-from traitlets import Bool, Integer, Unicode
+from nbformat.v4 import new_output
+from traitlets import Bool, Float, Integer, Unicode
 
+from course.grading import timings
 from course.grading.runner import GraderBroken, KernelGone, Runner, is_setup_cell, is_test_cell, process_alive
 
 COURSE_PACKAGE = Path(__file__).resolve().parents[1]
@@ -128,7 +136,7 @@ def _parents(paths):
 
 
 def bwrap_command(inner, *, scratch, workdir=None, uid=65534, tmp_size=256 * MiB,
-                  limits=None, env=None, work_size=256 * MiB):
+                  limits=None, env=None, work_size=256 * MiB, tmp_files=None):
     """The full command that runs ``inner`` (a list) sandboxed.
 
     ``scratch`` is bound read-write at its own path (connection file, sockets);
@@ -136,6 +144,9 @@ def bwrap_command(inner, *, scratch, workdir=None, uid=65534, tmp_size=256 * MiB
     size-limited tmpfs holding read-only binds of its files and folders: the kernel reads
     them and writes new files there, and nothing it writes reaches the host's disk.
     Symbolic links of the folder are left out (a bind would follow them on the host).
+    ``tmp_files`` ({path under /tmp: host file}) are bound read-only into the private /tmp, in
+    folders anyone may write to (e.g. matplotlib's font cache, which every kernel would otherwise
+    rebuild).
     """
     bwrap = shutil.which("bwrap")
     prlimit = shutil.which("prlimit")
@@ -168,6 +179,8 @@ def bwrap_command(inner, *, scratch, workdir=None, uid=65534, tmp_size=256 * MiB
     cmd += ["--proc", "/proc", "--dev", "/dev",
             "--perms", "1777", "--size", str(tmp_size), "--tmpfs", "/tmp"]
     cmd += _parents(binds)  # again inside /tmp's tmpfs: the repository or venv may live under /tmp
+    for inside, host in sorted((tmp_files or {}).items()):
+        cmd += ["--perms", "1777", "--dir", os.path.dirname(inside), "--ro-bind", str(host), inside]
     for root in _python_roots():
         cmd += ["--ro-bind", root, root]
     # only course/ of the repository: not source/, not the gradebook, not submissions
@@ -336,6 +349,23 @@ _ENV_KEEP = ("LANG", "LC_ALL", "LC_CTYPE", "TZ", "NBGRADER_EXECUTION", "MPLBACKE
              "PYDEVD_DISABLE_FILE_VALIDATION")
 
 
+@lru_cache(maxsize=None)
+def _font_cache():
+    """{path in the sandbox: host file} of matplotlib's font list, built once per process, so that a
+    sandboxed kernel does not scan the system's fonts again at its first import of matplotlib
+    (its /tmp starts empty). ``{}`` when it cannot be built: kernels then build their own."""
+    folder = Path(tempfile.gettempdir()) / f"course-mpl-cache-{os.getuid()}"
+    try:
+        folder.mkdir(mode=0o755, exist_ok=True)
+        subprocess.run([sys.executable, "-c", "import matplotlib.font_manager"], check=True, timeout=120,
+                       capture_output=True, env={**os.environ, "MPLCONFIGDIR": str(folder)})
+        (cache,) = folder.glob("fontlist-*.json")
+        os.chmod(cache, 0o644)
+    except (OSError, ValueError, subprocess.SubprocessError):
+        return {}
+    return {f"/tmp/.matplotlib/{cache.name}": str(cache)}
+
+
 def _chown_tree(path, uid, gid):
     os.lchown(path, uid, gid)
     for folder, dirs, files in os.walk(path):
@@ -407,7 +437,7 @@ class SandboxKernelManager(AsyncKernelManager):
             # ipykernel reads as "orphaned"; --die-with-parent ends it with the coordinator
             kernel_cmd = list(kernel_cmd) + ["--IPKernelApp.parent_handle=0"]
         cmd = bwrap_command(kernel_cmd, scratch=self._scratch / "conn", workdir=work, uid=self._uid,
-                            tmp_size=self.tmp_size, limits=self._limits(), env=env,
+                            tmp_size=self.tmp_size, limits=self._limits(), env=env, tmp_files=_font_cache(),
                             work_size=self.work_size)
         if self.use_cgroups and self._uid is not None:
             self._cgroups = _Cgroups(self._scratch.name, self.memory_limit, self.process_limit)
@@ -528,16 +558,34 @@ def failure_reason(log):
 
 # ---------------------------------------------------------------- the Execute preprocessor
 
+class _Stopped(Exception):
+    """A time limit stopped the notebook for good (the kernel was killed or would not stop):
+    the submission is graded on the cells that ran."""
+
+
 class SandboxedExecute(Execute):
     """nbgrader's Execute with a sandboxed kernel, test cells run by the trusted runner
-    (``course.grading.runner``), caps on the output of each cell and of the notebook, and a
+    (``course.grading.runner``), time limits derived from the instructor's notebook
+    (``course.grading.timings``), lesson cells nothing reads left out
+    (``course.grading.lessons``), caps on the output of each cell and of the notebook, and a
     readable reason when the kernel dies."""
 
     sandbox = Bool(True, help="run kernels under bubblewrap").tag(config=True)
     max_output_bytes = Integer(2 * MiB, help="output kept per cell, every kind counted (-1: no cap)").tag(config=True)
     max_outputs = Integer(200, help="outputs kept per cell (-1: no cap)").tag(config=True)
     max_notebook_output_bytes = Integer(16 * MiB, help="output kept for the whole notebook (-1: no cap)").tag(config=True)
-    notebook_timeout = Integer(900, help="wall-clock seconds for a whole notebook (-1: none)").tag(config=True)
+    notebook_timeout = Integer(900, help="wall-clock seconds for a whole notebook without a reference "
+                                         "timing (-1: none)").tag(config=True)
+    time_multiple = Float(10.0, help="a cell's limit: this many times the instructor's notebook's "
+                                     "time for it, plus time_floor").tag(config=True)
+    time_floor = Float(5.0, help="seconds added to every cell's limit; the limit of a cell the "
+                                 "reference does not have").tag(config=True)
+    budget_floor = Float(30.0, help="seconds added to a notebook's budget (time_multiple x the "
+                                    "reference notebook's time)").tag(config=True)
+    use_reference = Bool(True, help="derive time limits from autograded/reference_timings.json "
+                                    "(else the fixed timeout and notebook_timeout)").tag(config=True)
+    skip_unused_lessons = Bool(True, help="leave out the instructor's lesson cells that nothing "
+                                          "later reads (pictures, tables)").tag(config=True)
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -557,8 +605,11 @@ class SandboxedExecute(Execute):
                     break
         self._output_bytes = {}
         self._truncated = set()
+        self.cell_seconds = {}
 
     _last_km = None
+    _reference = None
+    _skip = frozenset()
 
     def create_kernel_manager(self):
         if self.sandbox:
@@ -571,12 +622,12 @@ class SandboxedExecute(Execute):
         return self._last_km
 
     def _kill_after_budget(self):
-        """Timer thread: the notebook as a whole ran too long (e.g. many cells that sleep)."""
+        """Timer thread: the notebook as a whole ran past its budget (e.g. many cells that sleep)."""
         self._over_budget = True
         manager = self._last_km
         provisioner = getattr(manager, "provisioner", None)
         pgid = getattr(provisioner, "pgid", None) or getattr(provisioner, "pid", None)
-        if pgid:
+        if pgid and pgid != os.getpgrp():  # the kernel's own process group, never the grader's
             try:
                 os.killpg(pgid, signal.SIGKILL)
             except OSError:
@@ -590,24 +641,104 @@ class SandboxedExecute(Execute):
 
     start_new_kernel_client = run_sync(async_start_new_kernel_client)
 
+    # ---- the instructor's notebook: reference times, lesson cells
+
+    def _source_notebook(self, resources):
+        info = (resources or {}).get("nbgrader", {})
+        if not info.get("assignment") or not info.get("notebook"):
+            return None, None
+        root = self.config.CourseDirectory.get("root", os.getcwd())
+        source = os.path.join(root, self.config.CourseDirectory.get("source_directory", "source"),
+                              info["assignment"], info["notebook"] + ".ipynb")
+        return root, (source if os.path.exists(source) else None)
+
+    def _prepare(self, nb, resources):
+        """Reference timings and the lesson cells to leave out, from the source notebook."""
+        self._reference, self._skip = None, set()
+        root, source = self._source_notebook(resources)
+        if source is None:
+            return
+        info = resources["nbgrader"]
+        if self.use_reference:
+            self._reference = timings.reference(root, info["assignment"], info["notebook"])
+            if self._reference is None:
+                self.log.warning("no reference timing of %s/%s: fixed time limits (%s s a cell); "
+                                 "`python -m course build` records them", info["assignment"],
+                                 info["notebook"], self.timeout)
+        if self.skip_unused_lessons:
+            from course.grading.lessons import unused_lesson_cells
+
+            self._skip = unused_lesson_cells(nb, nbformat.read(source, as_version=4))
+
+    def budget(self):
+        """Seconds the whole notebook may take (``None``: no budget)."""
+        if self._reference is not None:
+            return timings.notebook_budget(self._reference["total"], self.time_multiple, self.budget_floor)
+        return self.notebook_timeout if self.notebook_timeout > 0 else None
+
+    def cell_limit(self, cell):
+        """``(seconds, why)``: the time limit of ``cell`` and how it was set."""
+        if self._reference is None:
+            return self.timeout, "the course's fixed limit"
+        seconds = self._reference["cells"].get(timings.cell_key(cell))
+        limit = timings.cell_limit(seconds, self.time_multiple, self.time_floor)
+        if seconds is None:
+            return limit, "the limit of a cell the instructor's notebook does not have"
+        return limit, (f"{self.time_multiple:g} x the {seconds:.2f} s it takes in the instructor's "
+                       f"notebook + {self.time_floor:g} s")
+
+    def _get_timeout(self, cell):
+        if cell is None or self._reference is None:
+            return super()._get_timeout(cell)
+        return self.cell_limit(cell)[0]
+
+    def _limit_text(self, cell):
+        limit, why = self.cell_limit(cell)
+        return f"its time limit, {limit:.1f} s ({why})"
+
+    def _timeout_message(self, cell):
+        return (f"this cell ran longer than {self._limit_text(cell)}, and was stopped (an endless "
+                "loop? much slower code than needed?); the cells after it still ran")
+
+    def _stubborn_message(self, cell):
+        return (f"this cell ran longer than {self._limit_text(cell)}, and did not stop when interrupted "
+                "(a loop that catches KeyboardInterrupt?): the kernel was stopped, and the cells after "
+                "it did not run")
+
+    async def _async_handle_timeout(self, timeout, cell=None):
+        reply = await super()._async_handle_timeout(timeout, cell)
+        if reply is not None and cell is not None:
+            message = self._timeout_message(cell)
+            reply = {"content": {**reply["content"], "evalue": message,
+                                 "traceback": [f"CellTimeoutError: {message}"]}}
+        return reply
+
+    # ---- running the notebook
+
     def preprocess(self, nb, resources=None, km=None):
         self._output_bytes = {}
         self._truncated = set()
         self._over_budget = False
         self._runner = None
+        self._index = None
+        self.cell_seconds = {}
+        self._prepare(nb, resources)
+        budget = self.budget()
         timer = None
-        if self.sandbox and self.notebook_timeout > 0:
-            timer = threading.Timer(self.notebook_timeout, self._kill_after_budget)
+        if budget:
+            timer = threading.Timer(budget, self._kill_after_budget)
             timer.daemon = True
             timer.start()
         try:
             return self._preprocess(nb, resources, km)
-        except (DeadKernelError, RuntimeError, CellTimeoutError) as error:
+        except _Stopped as stopped:
+            self._grade_what_ran(nb, str(stopped))
+            return nb, resources
+        except (DeadKernelError, RuntimeError, CellTimeoutError):
             if not self._over_budget:
                 raise
-            reason = f"the notebook ran longer than its time budget ({self.notebook_timeout} s)"
-            self.log.error("%s %s", STOPPED, reason)
-            raise SubmissionStopped(f"{STOPPED} {reason}") from error
+            self._grade_what_ran(nb, self._budget_reason(budget))
+            return nb, resources
         finally:
             if timer is not None:
                 timer.cancel()
@@ -615,25 +746,59 @@ class SandboxedExecute(Execute):
                 self._runner.close()
                 self._runner = None
 
+    def _budget_reason(self, budget):
+        how = (f"{self.time_multiple:g} x the instructor's notebook's {self._reference['total']:.1f} s + "
+               f"{self.budget_floor:g} s" if self._reference is not None else "the course's fixed budget")
+        return f"the notebook ran past its time budget, {budget:.0f} s ({how}), and was stopped"
+
+    def _grade_what_ran(self, nb, reason):
+        """The notebook was stopped at cell ``self._index``: that cell gets the reason, every
+        later code cell a note that it did not run (a test cell with an error scores 0)."""
+        self.log.warning("graded on the cells that ran: %s", reason)
+        stopped = self._index if self._index is not None else 0
+        for index, cell in enumerate(nb.cells):
+            if cell.cell_type != "code" or index < stopped:
+                continue
+            if index == stopped:
+                cell.outputs.append(new_output("error", ename="CellTimeoutError", evalue=reason,
+                                               traceback=[f"CellTimeoutError: {reason}"]))
+            else:
+                note = f"not run: grading stopped at an earlier cell ({reason})"
+                cell.outputs = [new_output("error", ename="NotRun", evalue=note, traceback=[f"NotRun: {note}"])]
+            cell.execution_count = None
+
     def preprocess_cell(self, cell, resources, index):
         """Test cells run in this process against the kernel's functions; every other cell in
-        the kernel. The kernel never receives a test cell's code."""
+        the kernel, but the lesson cells nothing reads. The kernel never receives a test cell's code."""
+        self._index = index
+        if index in self._skip:
+            return cell, resources
+        started = time.perf_counter()
+        try:
+            return self._run_cell(cell, resources, index)
+        finally:
+            self.cell_seconds[index] = time.perf_counter() - started
+
+    def _run_cell(self, cell, resources, index):
         if not is_test_cell(cell):
             cell, resources = super().preprocess_cell(cell, resources, index)
             if is_setup_cell(cell):
                 self._trusted_runner().trust_imports(cell.source)
             return cell, resources
         points = float(cell.metadata.nbgrader.get("points", 0) or 0)
+        limit, _ = self.cell_limit(cell)
         try:
-            cell.outputs = self._trusted_runner().run_cell(cell, points)
+            cell.outputs = self._trusted_runner().run_cell(cell, points, limit)
         except GraderBroken:
             raise  # not the student's doing: the run stops with it (course grade) or logs it
         except KernelGone as gone:
+            if self._over_budget:
+                raise _Stopped(self._budget_reason(self.budget())) from gone
+            if "did not stop when interrupted" in str(gone):
+                raise _Stopped(self._stubborn_message(cell)) from gone
             manager = self._last_km
             reason = manager.death_reason() if isinstance(manager, SandboxKernelManager) and not \
                 process_alive(manager)() else str(gone)
-            if self._over_budget:
-                reason = f"the notebook ran longer than its time budget ({self.notebook_timeout} s)"
             self.log.error("%s %s", STOPPED, reason)
             raise SubmissionStopped(f"{STOPPED} {reason}") from gone
         cell.execution_count = None
@@ -648,13 +813,12 @@ class SandboxedExecute(Execute):
         try:
             return super().preprocess(nb, resources, km=km)
         except CellTimeoutError as error:
-            # nbclient interrupted the cell at the time limit, but the kernel stayed busy
-            reason = (f"a cell ran past the time limit ({self.timeout} s) and did not stop when "
-                      "interrupted (an infinite loop that catches KeyboardInterrupt?)")
-            self.log.error("%s %s", STOPPED, reason)
-            raise SubmissionStopped(f"{STOPPED} {reason}") from error
+            if self._over_budget:
+                raise
+            # nbclient interrupted the cell at its time limit, but the kernel stayed busy
+            raise _Stopped(self._stubborn_message(nb.cells[self._index or 0])) from error
         except (DeadKernelError, RuntimeError) as error:
-            if isinstance(error, SubmissionStopped) or not (
+            if self._over_budget or isinstance(error, SubmissionStopped) or not (
                     isinstance(error, DeadKernelError) or "Kernel died" in str(error)):
                 raise
             reason = str(error)
@@ -684,7 +848,6 @@ class SandboxedExecute(Execute):
         if self._over_cap(cell_index, len(json.dumps(msg.get("content", {}), default=str)), len(outs)):
             if cell_index not in self._truncated:
                 self._truncated.add(cell_index)
-                from nbformat.v4 import new_output
                 note = new_output("stream", name="stdout",
                                   text=f"\n... output truncated by the grader (over {_size(self.max_output_bytes)} "
                                        f"for a cell, {_size(self.max_notebook_output_bytes)} for the notebook, "

@@ -29,7 +29,7 @@ KINDS = {
     "kernel-died": "the kernel died while running the notebook (crash, os._exit or out of memory)",
     "memory-limit": "the submission used more memory than the sandbox allows",
     "cpu-limit": "the submission used more CPU time than the sandbox allows",
-    "timeout": "a cell ran longer than the time limit and was interrupted (infinite loop?)",
+    "timeout": "a cell ran past its time limit and was stopped (endless loop?); graded on what ran",
     "unsafe-file": "the submission holds a symbolic link or a special file (refused unread)",
     "kernel-unresponsive": "the kernel stopped responding and could not be interrupted",
     "worker-died": "the grading worker process died while grading this submission",
@@ -284,21 +284,27 @@ def _scores(api, assignment, student):
 
 
 def _timed_out_cells(api, assignment, student, notebooks):
-    """Test cells of the autograded notebooks that were stopped at the time limit."""
+    """``(cells stopped at a time limit, count of cells not run after a stop, why the notebook
+    was stopped or None)`` from the autograded notebooks."""
     import nbformat
 
     folder = Path(api.coursedir.format_path(api.coursedir.autograded_directory, student, assignment))
-    found = []
+    found, not_run, why = [], 0, None
     for name in notebooks:
         path = folder / name
         if not path.exists():
             continue
         for index, cell in enumerate(nbformat.read(path, as_version=4).cells):
             label = cell.metadata.get("nbgrader", {}).get("grade_id") or f"cell {index + 1}"
-            if any(o.get("output_type") == "error" and o.get("ename") == "CellTimeoutError"
-                   for o in cell.get("outputs", [])) and label not in found:
+            errors = [o for o in cell.get("outputs", []) if o.get("output_type") == "error"]
+            stopped = [o.get("evalue", "") for o in errors if o.get("ename") == "CellTimeoutError"]
+            if stopped and label not in found:
                 found.append(label)
-    return found
+            if any(o.get("ename") == "NotRun" for o in errors):
+                not_run += 1
+            elif stopped and not_run == 0:
+                why = f"{label}: {stopped[-1]}"  # the last stop before the cells that did not run
+    return found, not_run, (why if not_run else None)
 
 
 def grade_one(task):
@@ -324,9 +330,10 @@ def grade_one(task):
         if outcome["success"]:
             result["status"] = "graded"
             result["score"], result["max_score"] = _scores(api, assignment, student)
-            timed_out = _timed_out_cells(api, assignment, student, task["notebooks"])
+            timed_out, not_run, why = _timed_out_cells(api, assignment, student, task["notebooks"])
             if timed_out:
-                result["kind"], result["reason"] = "timeout", f"{KINDS['timeout']}: {', '.join(timed_out)}"
+                result["kind"], result["reason"] = "timeout", f"{KINDS['timeout']}: {', '.join(timed_out)}" + (
+                    f"; the notebook was stopped at {why}; {not_run} later cells not run" if not_run else "")
             result["seconds"] = time.perf_counter() - start
             return result
         broken = re.search(r"GraderBroken: ([^\n]*)", log)
