@@ -294,9 +294,11 @@ def test_typed_learning_rate_is_exact(tabs, notebook):
     view = views[0]
     view.scroll_into_view_if_needed()
     box = view.locator(".widget-text input").first
+    message = view.locator(".widget-html").last
+    before = message.inner_text()
     box.fill("0.5")
     box.press("Enter")
-    message = view.locator(".widget-html").last
-    tab.page.wait_for_function("el => el.innerText.includes('learning rate 0.5:')",
-                               arg=message.element_handle(), timeout=30_000)
+    tab.page.wait_for_function("([el, before]) => el.innerText !== before",
+                               arg=[message.element_handle(), before], timeout=30_000)
+    tab.page.wait_for_timeout(500)  # the slider's echo, if any, has come back by now
     assert box.input_value() == "0.5"
