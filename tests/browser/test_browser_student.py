@@ -87,19 +87,22 @@ def _wait_for_change(canvases, before, timeout=30):
 def _move_slider(slider, tab):
     """Focus the slider's handle and press arrow keys until its position changes.
 
-    The position is the handle's ``aria-valuenow`` (a learning rate's log slider has no readout:
-    the text box beside it shows the value).
+    The position is the handle's ``aria-valuenow`` with the readout's text, if any (a learning
+    rate's log slider has no readout: the text box beside it shows the value; aria-valuenow is
+    rounded to one decimal, too coarse for a 0.001 step).
     """
     handle = slider.locator(".noUi-handle").first
-    start = handle.get_attribute("aria-valuenow")
+    position = """el => el.querySelector('.noUi-handle').getAttribute('aria-valuenow') + ' '
+                        + (el.querySelector('.widget-readout') || {}).textContent"""
+    start = slider.evaluate(position)
     for key in ("ArrowRight", "ArrowLeft"):
         handle.focus()
         for _ in range(8):
             tab.page.keyboard.press(key)
         try:
-            tab.page.wait_for_function("([el, start]) => el.getAttribute('aria-valuenow') !== start",
-                                       arg=[handle.element_handle(), start], timeout=5_000)
-            return f"{start} -> {handle.get_attribute('aria-valuenow')} ({key} x 8)"
+            tab.page.wait_for_function(f"([el, start]) => ({position})(el) !== start",
+                                       arg=[slider.element_handle(), start], timeout=5_000)
+            return f"{start} -> {slider.evaluate(position)} ({key} x 8)"
         except Exception:
             continue
     raise AssertionError(f"the slider stayed at {start} under ArrowRight and ArrowLeft")
