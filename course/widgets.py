@@ -202,13 +202,21 @@ class Explorer:
         except Exception as error:  # the student's code is under construction: explain, don't crash
             note = f"<b>Your function raised {type(error).__name__}:</b> {error}"
         self.message.value = note or ""
+        self.repaint()
+
+    def repaint(self):
+        """Show the moving artists' new state: a blit over the cached background, or a full draw
+        when limits, titles or the static artists changed."""
         canvas = self.figure.canvas
         if self.moving and self._background is not None and self._frame == self._frame_now():
             canvas.restore_region(self._background)
             self._paint_moving()
             canvas.blit(self.figure.bbox)
         else:
-            canvas.draw_idle()  # limits, titles or the static artists changed: a full draw
+            self._draw_full()
+
+    def _draw_full(self):
+        self.figure.canvas.draw_idle()
 
     def _frame_now(self):
         """What the cached background depends on besides the static artists' data."""

@@ -86,17 +86,10 @@ class TrainingView(Explorer):
         self.repaint()
         self._continue(self._generation)
 
-    def repaint(self):
-        """Show the moving artists' new state: a blit over the cached background, or, when limits
-        changed, a full render sent at once (Explorer's draw_idle would wait for the front-end to
-        ask for it, behind the run's next frames)."""
-        canvas = self.figure.canvas
-        if self.moving and self._background is not None and self._frame == self._frame_now():
-            canvas.restore_region(self._background)
-            self._paint_moving()
-            canvas.blit(self.figure.bbox)
-        else:
-            canvas.draw()
+    def _draw_full(self):
+        # a full render sent at once: Explorer's draw_idle would wait for the front-end to ask
+        # for it, behind the run's next frames
+        self.figure.canvas.draw()
 
     def step(self):
         """Train one more frame and show it; False once the run is complete (or has failed)."""
