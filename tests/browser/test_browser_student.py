@@ -37,6 +37,16 @@ def notebook(request):
     return request.param
 
 
+def _calling(*explorers):
+    """The notebooks whose cells call one of these explorers (tests of what only they show)."""
+    return [nb for nb in NOTEBOOKS if any(f"{name}(" in cell.source for cell in nb.cells for name in explorers)]
+
+
+# Explorers with the lecture's rates in a drop-down, and with a typed learning rate of their own.
+LECTURE_RATES = _calling("learning_rate_explorer")
+TYPED_RATE = _calling("error_surface_explorer", "batch_size_explorer", "optimizer_race_explorer")
+
+
 def _describe(notebook, errors):
     return "\n\n".join(f"{notebook.label(i)}:\n{text[-1500:]}" for i, text in sorted(errors.items()))
 
@@ -260,14 +270,14 @@ def _explorer_with(tab, selector):
     return [view for view in tab.explorers() if view.locator(selector).count()]
 
 
+@pytest.mark.parametrize("notebook", LECTURE_RATES, ids=lambda nb: nb.id, indirect=True)
 def test_lecture_rates_are_exact(tabs, notebook):
     """Picking a lecture rate in the drop-down runs exactly that rate: the lecture's table appears."""
     from course.data import SSR_LECTURE_TABLES
     tab = tabs.ran("solved", notebook)
     views = [v for v in _explorer_with(tab, ".widget-dropdown")
              if "lecture" in v.locator(".widget-dropdown .widget-label").first.inner_text()]
-    if not views:
-        pytest.skip("no explorer with the lecture's learning rates in this notebook")
+    assert views, "no explorer with the lecture's learning rates on the page"
     view = views[0]
     view.scroll_into_view_if_needed()
     select = view.locator(".widget-dropdown select").first
@@ -286,14 +296,14 @@ def test_lecture_rates_are_exact(tabs, notebook):
     assert not problems, "\n".join(problems)
 
 
+@pytest.mark.parametrize("notebook", TYPED_RATE, ids=lambda nb: nb.id, indirect=True)
 def test_typed_learning_rate_is_exact(tabs, notebook):
     """A learning rate typed into an explorer's box is used as typed (a log slider would snap 0.5 to 0.5012)."""
     tab = tabs.ran("solved", notebook)
     views = [v for v in _explorer_with(tab, ".widget-text input")
              if not v.locator(".widget-dropdown").count()
              or "lecture" not in v.locator(".widget-dropdown .widget-label").first.inner_text()]
-    if not views:
-        pytest.skip("no explorer with a typed learning rate besides the lecture-rate one")
+    assert views, "no explorer with a typed learning rate besides the lecture-rate one on the page"
     view = views[0]
     view.scroll_into_view_if_needed()
     box = view.locator(".widget-text input").first
