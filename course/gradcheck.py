@@ -21,6 +21,7 @@ zero, the central difference itself is only accurate to about ``h**2``.
 import copy
 import os
 import sys
+import threading
 import warnings
 from contextlib import contextmanager
 from pathlib import Path
@@ -328,6 +329,7 @@ def call_quietly(fn, *args, **kwargs):
     # Underflow to 0 is what a stable formula does (exp(-1000) in a sigmoid): not a mistake.
     with warnings.catch_warnings(record=True) as caught, np.errstate(all="warn", under="ignore"):
         warnings.simplefilter("always")
+        warnings.simplefilter("ignore", ResourceWarning)  # unclosed files: not a numerical mistake
         result = fn(*args, **kwargs)
     if caught:
         w = caught[0]
@@ -428,8 +430,15 @@ def autograding():
     those first; when one is wrong it fails the cell in the student's kernel ("fix that one
     first") but, while autograding, leaves the verdict to the hidden tests, which run the
     function with reference versions of its helpers (``with_references``): one mistake, one charge.
+
+    The trusted runner says so for the thread that runs the test cell (``GRADING.active``): a
+    grading worker may run several submissions in threads, and nbgrader's environment variable
+    is one per process, set and restored by each of them.
     """
-    return os.environ.get("NBGRADER_EXECUTION") == "autograde"
+    return getattr(GRADING, "active", False) or os.environ.get("NBGRADER_EXECUTION") == "autograde"
+
+
+GRADING = threading.local()
 
 
 # ---------------------------------------------------------------- partial credit
