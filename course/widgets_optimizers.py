@@ -104,7 +104,8 @@ def optimizer_race_explorer(optimize, sgd, momentum, rmsprop, adam, surface="bow
             paths[name].set_data(shown_path[:, 0], shown_path[:, 1])
             curves[name].set_data(np.arange(steps + 1), losses)
             finals.append(f"{name} <b>{losses[-1]:.3g}</b>" if np.isfinite(losses[-1]) else f"{name} <b>diverged</b>")
-        title = f"{steps} steps from ({w1:.2f}, {w2:.2f})"
+        title = (f"{steps} steps from ({w1:.2f}, {w2:.2f}), learning rate {lr_plain:.4g} "
+                 f"(sgd, momentum) and {lr_adaptive:.4g} (RMSProp, Adam)")
         return f"{title}: final loss " + (", ".join(finals) if finals else "(no optimizer chosen)")
 
     first_loss, first_grad, first_start, first_ranges, _ = data.RACE_SURFACES[surface]
