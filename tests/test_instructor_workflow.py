@@ -279,10 +279,9 @@ def test_failure_summary_lists_only_the_selection(graded):
     assert grade(course, assignments=[SECOND], workers=1, sandbox=False, progress=False)["failures"] == []
 
 
+@pytest.mark.parametrize("graded", ["sqlite"], indirect=True)  # one backend is enough for the console
 def test_normal_runs_print_no_library_warnings(graded):
     course, backend, *_ = graded
-    if backend != "sqlite":
-        pytest.skip("one backend is enough for the console")
     commands = [["grade", FIRST, "--students", "ada", "--force", "--no-sandbox", "--workers", "1"],
                 ["export"], ["report"]]
     for command in commands:
