@@ -32,10 +32,10 @@ def _instrument():
     record = {"cells": [], "calls": []}
     run_cell, call = runner_module.Runner.run_cell, runner_module.Runner.call
 
-    def timed_cell(self, cell, points):
+    def timed_cell(self, cell, *args, **kwargs):
         start = time.perf_counter()
         try:
-            return run_cell(self, cell, points)
+            return run_cell(self, cell, *args, **kwargs)
         finally:
             record["cells"].append(time.perf_counter() - start)
 
