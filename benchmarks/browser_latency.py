@@ -8,7 +8,7 @@ canvas's pixels every frame until they differ from before the press. The differe
 latency: key press -> widget model -> kernel -> redraw -> PNG over the comm -> drawn on the
 canvas, in the frame about to be painted. Between moves the figure is left to settle.
 
-Prints the median (and 90th percentile, worst) per slider; target: median <= 200 ms. "no
+Prints the median (and 90th percentile, worst) per slider; target: median <= 100 ms. "no
 change" counts the presses after which no pixel changed within 10 s (a move that changes
 nothing visible, e.g. one more step of a path that has converged); they are left out of the
 statistics. The page has every cell attached (windowing off, as in the tests): a little more
@@ -27,7 +27,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests" / "browser"
 
 from labdriver import LabServer, NotebookPage, discover_notebooks, launch_browser  # noqa: E402
 
-TARGET_MS = 200
+TARGET_MS = 100
 
 # snap(): a hash of the canvas pixels, for the page functions below
 SNAP_JS = """    const ctx = canvas.getContext('2d', {willReadFrequently: true});

@@ -61,6 +61,13 @@ def live_figure(figsize=(6.5, 3.2), ncols=1):
     return figure, axes
 
 
+def axis_end(value, ends):
+    """The first of ``ends`` at or above ``value``: the right end of an axis (epochs, steps) that
+    grows in a few steps, so that a slider move within a step repaints only the moving artists; a
+    new limit needs a full render."""
+    return next((end for end in ends if end >= value), value)
+
+
 def log_slider(description, value, low, high, **kwargs):
     """A slider over ``10**low .. 10**high`` on a log scale, for values that need not be exact
     (a regularisation strength); a learning rate the lessons quote exactly is a ``LearningRate``."""
@@ -216,11 +223,14 @@ class Explorer:
             self._draw_full()
 
     def _draw_full(self):
-        self.figure.canvas.draw_idle()
+        # Rendered and sent at once: draw_idle would ask the front-end to ask for the render, a
+        # round trip through the server that costs more than the render itself.
+        self.figure.canvas.draw()
 
     def _frame_now(self):
         """What the cached background depends on besides the static artists' data."""
-        return (self.figure.dpi,) + tuple((ax.get_xlim(), ax.get_ylim(), ax.get_title())
+        return (self.figure.dpi,) + tuple((ax.get_xlim(), ax.get_ylim(),
+                                           None if ax.title.get_animated() else ax.get_title())
                                           for ax in self.figure.axes)
 
     def _keep_background(self, _event):
@@ -368,7 +378,7 @@ def learning_rate_explorer(gradient_descent, convergence_regime, loss=None, grad
     first, = ax.plot([start], [float(loss(start))], "o", color="w", mec="k", ms=7)
     top = min(float(curve.max()), 4 * float(loss(start)) if float(loss(start)) > 0 else float(curve.max()))
     ax.set(xlim=a_range, ylim=(min(0.0, float(curve.min())), top), xlabel="a", ylabel="SSR(a)")
-    title = ax.set_title(" ", fontsize=9)
+    title = ax.set_title(" ", fontsize=9)       # moving: it names the learning rate
     _few_ticks(ax)
 
     def redraw(lr, steps):
@@ -392,7 +402,7 @@ def learning_rate_explorer(gradient_descent, convergence_regime, loss=None, grad
     rate = LearningRate(lr, -3, -1, presets=_data.SSR_LEARNING_RATES)
     steps_slider = widgets.IntSlider(value=steps, min=1, max=50, description="steps", continuous_update=True)
     controls = {"lr": rate.value, "steps": steps_slider}
-    return Explorer(figure, controls, redraw, bar=rate.widgets + [steps_slider])
+    return Explorer(figure, controls, redraw, moving=[trail, first, title], bar=rate.widgets + [steps_slider])
 
 
 @explorer
@@ -448,7 +458,7 @@ def error_surface_explorer(fit_neuron, neuron_loss, X=_data.NEURON_X, Y=_data.NE
         start_dot.set_data([w0], [b0])
         end_dot.set_data([w], [b])
         curve.set_data(_np.arange(len(losses)), losses)
-        history.set_xlim(0, max(epochs, 1))
+        history.set_xlim(0, axis_end(epochs, (100, 300, 1000, 3000)))
         final = float(neuron_loss(w, b, X, Y))
         return (f"start (w, b) = ({w0:.2f}, {b0:.2f}), learning rate {lr:.3g}: after {epochs} epochs "
                 f"<b>w = {w:.4f}, b = {b:.4f}</b>, loss {final:.3g}. One dot every {chunk} epoch(s).")

@@ -19,7 +19,7 @@ import numpy as np
 
 from . import data
 from .gradcheck import silenced, with_references
-from .widgets import Explorer, explorer, live_figure, log_slider
+from .widgets import Explorer, axis_end, explorer, live_figure, log_slider
 
 EXTENT = (-1.6, 1.6, -1.6, 1.6)
 
@@ -86,11 +86,6 @@ class TrainingView(Explorer):
         self.repaint()
         self._continue(self._generation)
 
-    def _draw_full(self):
-        # a full render sent at once: Explorer's draw_idle would wait for the front-end to ask
-        # for it, behind the run's next frames
-        self.figure.canvas.draw()
-
     def step(self):
         """Train one more frame and show it; False once the run is complete (or has failed)."""
         try:
@@ -154,8 +149,7 @@ def training_explorer(two_layer_loss, affine_forward, relu_forward, softmax, sig
         run.update(dataset=dataset, X=X, y=y, forward=forward, lr=lr, reg=reg, epochs=epochs,
                    loss_fn=loss_fn, params=init_two_layer(2, hidden, 2, seed=0), losses=[], done=0,
                    chunk=max(1, math.ceil(epochs / frames)), label=f"{activation}, {hidden} hidden units")
-        if history.get_xlim() != (0, epochs):
-            history.set_xlim(0, epochs)
+        history.set_xlim(0, axis_end(epochs, (200, 600, 1000, 2000)))
         run["setting"] = (f"{dataset}, {n} points; {activation}, width {hidden}, learning rate {lr:.3g}, "
                           f"reg {reg:.2g}: your two_layer_loss, ")
         return show()

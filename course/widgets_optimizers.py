@@ -9,7 +9,7 @@ import numpy as np
 
 from . import data
 from .gradcheck import silenced
-from .widgets import Explorer, LearningRate, _few_ticks, explorer, live_figure, wrapping_row
+from .widgets import Explorer, LearningRate, _few_ticks, axis_end, explorer, live_figure, wrapping_row
 
 # Which explorer controls feed which hyper-parameter of each update function: plain descent and
 # momentum take lr as a multiplier of the gradient, RMSProp and Adam as a step length, so the two
@@ -85,7 +85,7 @@ def optimizer_race_explorer(optimize, sgd, momentum, rmsprop, adam, surface="bow
         loss, grad, _, _, _ = data.RACE_SURFACES[surface]
         start = np.array([w1, w2])
         start_dot.set_data([w1], [w2])
-        history.set_xlim(0, steps)
+        history.set_xlim(0, axis_end(steps, (50, 100, 200, 500)))
         values = dict(lr_plain=lr_plain, lr_adaptive=lr_adaptive, beta1=beta1, beta2=beta2)
         finals = []
         for name, (hyper_of, _) in RACERS.items():

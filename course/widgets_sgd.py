@@ -12,7 +12,7 @@ import numpy as np
 
 from . import data
 from .gradcheck import silenced
-from .widgets import Explorer, LearningRate, _few_ticks, explorer, live_figure
+from .widgets import Explorer, LearningRate, _few_ticks, axis_end, explorer, live_figure
 
 # Training longer than this shows a progress bar (a slow implementation, or many epochs).
 PROGRESS_AFTER_S = 0.5
@@ -121,8 +121,7 @@ def batch_size_explorer(sgd_epoch, mse_loss_and_grad, decayed_lr, X=data.LINE_X,
         above = losses - best_loss
         shown = np.where(np.isfinite(above), np.maximum(above, 1e-6), np.nan)
         curve.set_data(np.arange(1, len(shown) + 1), shown)
-        # The epoch axis grows in a few steps: a move within a step blits instead of a full redraw.
-        history.set_xlim(0, next(top for top in EPOCH_AXIS if top >= epochs))
+        history.set_xlim(0, axis_end(epochs, EPOCH_AXIS))
         size = "full batch" if batch_size >= n else f"batch size {batch_size}"
         if len(finite) < len(points) or not np.all(np.isfinite(losses)):
             return (f"{size} of {n} rows, learning rate {lr:.3g}: <b>diverged</b> in epoch {len(points) - 1} "
