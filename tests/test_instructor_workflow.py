@@ -14,6 +14,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import nbformat
 import pytest
 
 from course.__main__ import COMMANDS, main
@@ -111,6 +112,27 @@ def test_build_uses_the_course_folders_own_configuration(tmp_path):
         assert nbapi.config_file(folder).parent == folder.resolve()
     assert "# term 2" not in (nbapi.ROOT / "release" / FIRST / notebook_name(FIRST)).read_text()
     assert _run("build", "99_nope", "--root", term2)[0] == 2
+
+
+def test_a_build_nbgrader_refuses_says_why_and_keeps_the_release(tmp_path):
+    course = scratch_course(tmp_path / "course", [FIRST])
+    assert _run("build", FIRST, "--root", course, "--no-timings")[0] == 0
+    from nbgrader.api import Gradebook
+    with Gradebook(f"sqlite:///{course / 'gradebook.db'}", nbapi.course_config(course).CourseDirectory.course_id) as gb:
+        gb.add_student("ada")
+        gb.add_submission(FIRST, "ada")  # a class has submitted
+        gb.db.remove()
+        gb.engine.dispose()
+    released = (course / "release" / FIRST / notebook_name(FIRST)).read_text()
+    source = source_notebook(FIRST)
+    source.cells.append(nbformat.v4.new_markdown_cell("A question added mid-term?", metadata={"nbgrader": {
+        "grade": True, "solution": True, "locked": False, "points": 1, "grade_id": "q_added", "schema_version": 3}}))
+    nbformat.write(source, course / "source" / FIRST / notebook_name(FIRST))
+    code, _, err = _run("build", FIRST, "--root", course, "--no-timings")
+    assert code == 1
+    assert "already has submissions" in err and f"nbgrader db assignment remove {FIRST}" in err
+    assert "Traceback" not in err
+    assert (course / "release" / FIRST / notebook_name(FIRST)).read_text() == released
 
 
 def test_commands_read_the_folders_own_gradebook(graded):

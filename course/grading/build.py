@@ -27,13 +27,37 @@ def build(assignments=None, root=ROOT):
     api = nbgrader_api(root)
     names = list(assignments or source_assignments(root))
     for name in names:
-        # nbgrader merges into an existing folder: start clean so removed files disappear.
-        shutil.rmtree(Path(root) / "release" / name, ignore_errors=True)
+        # nbgrader merges into an existing folder: start clean so removed files disappear, but keep
+        # the old release until the new one exists.
+        release = Path(root) / "release" / name
+        previous = release.with_name(f".{name}.previous")
+        shutil.rmtree(previous, ignore_errors=True)
+        if release.exists():
+            release.rename(previous)
         result = api.generate_assignment(name, force=True, create=True)
         if not result["success"]:
-            raise RuntimeError(f"nbgrader could not generate {name}:\n{result['log']}\n{result.get('error', '')}")
+            shutil.rmtree(release, ignore_errors=True)
+            if previous.exists():
+                previous.rename(release)
+            raise BuildFailed(_why_not_generated(name, result, root))
+        shutil.rmtree(previous, ignore_errors=True)
         _put_in_gradebook_state(root, name)
     return names
+
+
+class BuildFailed(RuntimeError):
+    """nbgrader could not generate an assignment; the message says why in plain words."""
+
+
+def _why_not_generated(name, result, root):
+    log = f"{result['log']}\n{result.get('error', '')}"
+    if "because there are submissions associated with it" in log:
+        return (f"{name} was not released: the gradebook already has submissions of {name}, and nbgrader "
+                f"cannot add or remove graded cells of an assignment that has submissions. The release in "
+                f"{Path(root) / 'release' / name} is unchanged. Keep the graded cells as they were, or, if "
+                f"the submissions may go (a new term, a demo class), remove them first: "
+                f"nbgrader db assignment remove {name} --force")
+    return f"nbgrader could not generate {name}; the release is unchanged:\n{log}"
 
 
 def _put_in_gradebook_state(root, name):
@@ -84,7 +108,11 @@ def run(args):
               f"(known: {', '.join(known) or 'none'})", file=sys.stderr)
         return 2
     if not args.timings_only:
-        for name in build(args.assignments, args.root):
-            print(f"released {name} -> {Path(args.root) / 'release' / name}/")
+        try:
+            for name in build(args.assignments, args.root):
+                print(f"released {name} -> {Path(args.root) / 'release' / name}/")
+        except BuildFailed as error:
+            print(f"error: {error}", file=sys.stderr)
+            return 1
     if args.timings or args.timings_only:
         record_timings(args.assignments, root=args.root, sandbox=args.sandbox)
