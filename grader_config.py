@@ -31,7 +31,7 @@ from course.grading.feedback import feedback_preprocessors  # noqa: E402
 from course.grading.pipeline import autograde_preprocessors, sanitize_preprocessors  # noqa: E402
 
 c.Autograde.sanitize_preprocessors = sanitize_preprocessors()
-c.Autograde.autograde_preprocessors = autograde_preprocessors("course.grading.sandbox.SandboxedExecute")
+c.Autograde.autograde_preprocessors = autograde_preprocessors("course.grading.execute.SandboxedExecute")
 c.GenerateFeedback.preprocessors = feedback_preprocessors()
 
 # Students are created on the fly when their submission is graded.

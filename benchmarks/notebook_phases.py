@@ -23,7 +23,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from course.grading import runner as runner_module  # noqa: E402
-from course.grading import sandbox as sandbox_module  # noqa: E402
+from course.grading import execute as execute_module  # noqa: E402
 from course.grading.build import source_assignments  # noqa: E402
 from course.grading.nbapi import nbgrader_api  # noqa: E402
 from course.grading.runner import is_setup_cell, is_test_cell  # noqa: E402
@@ -45,7 +45,7 @@ def _kind(cell):
 
 def instrument(spent):
     """Wrap the Execute step and the runner so that they add their seconds to ``spent``."""
-    execute = sandbox_module.SandboxedExecute
+    execute = execute_module.SandboxedExecute
     run_cell, start, preprocess, call = (execute._run_cell, execute.async_start_new_kernel_client,
                                          execute.preprocess, runner_module.Runner.call)
 
@@ -68,7 +68,7 @@ def instrument(spent):
 
     execute._run_cell = timed(lambda self, cell, *rest: _kind(cell), run_cell)
     execute.async_start_new_kernel_client = timed_start
-    execute.start_new_kernel_client = sandbox_module.run_sync(timed_start)
+    execute.start_new_kernel_client = execute_module.run_sync(timed_start)
     execute.preprocess = timed("execute", preprocess)
     runner_module.Runner.call = timed("calls to the kernel", call)
 

@@ -287,3 +287,28 @@ def test_a_grader_that_cannot_run_stops_and_records_nothing(tmp_path, monkeypatc
         grade(course, workers=1, sandbox=False, progress=False)
     assert read_failures(course) == []
     assert not submission_totals(gradebook_scores(course))
+
+
+def test_metadata_validation_refuses_what_jsonschema_refuses():
+    """The grader's compiled validator (course.grading.pipeline) stands in for nbgrader's
+    jsonschema.validate: the same verdict and message on each corruption."""
+    import jsonschema
+    from nbgrader.nbgraderformat import MetadataValidator, ValidationError
+
+    from nbgrader.nbgraderformat import common
+
+    from course.grading import pipeline
+
+    assert isinstance(common.jsonschema, pipeline._CompiledSchemas)  # what the checks below exercise
+
+    MetadataValidator().validate_nb(source_notebook(FIRST))  # the source notebook is valid
+    corruptions = {"points": "many", "grade": "yes", "grade_id": 7, "locked": None}
+    for key, value in corruptions.items():
+        nb = source_notebook(FIRST)
+        cell = next(c for c in nb.cells if c.metadata.get("nbgrader", {}).get("points"))
+        cell.metadata.nbgrader[key] = value
+        with pytest.raises(ValidationError) as ours:
+            MetadataValidator().validate_nb(nb)
+        with pytest.raises(ValidationError) as stock:
+            jsonschema.validate(cell.metadata.nbgrader, MetadataValidator().schema)
+        assert ours.value.message == stock.value.message, key

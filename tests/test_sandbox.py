@@ -14,6 +14,7 @@ import time
 import nbformat
 import pytest
 
+from course.grading import execute as execute_module
 from course.grading import sandbox
 from course.grading.build import source_assignments
 from course.grading.nbapi import ROOT
@@ -91,7 +92,7 @@ def test_without_bwrap_the_grader_refuses(monkeypatch, tmp_path):
     monkeypatch.setenv("PATH", str(tmp_path))
     with pytest.raises(sandbox.SandboxUnavailable):
         sandbox.check_sandbox()
-    overrides = sandbox.grading_overrides(sandbox=False)  # --no-sandbox still hardens
+    overrides = execute_module.grading_overrides(sandbox=False)  # --no-sandbox still hardens
     assert overrides["SandboxedExecute"] == {"sandbox": False}
 
 
@@ -283,7 +284,7 @@ def test_hardened_grading_keeps_honest_scores(tmp_path, assignment):
     folder.mkdir(parents=True)
     source = source_notebook(assignment)
     nbformat.write(source, folder / name)
-    api = nbgrader_api(tmp_path, **sandbox.grading_overrides(True))
+    api = nbgrader_api(tmp_path, **execute_module.grading_overrides(True))
     result = api.autograde(assignment, "teacher", force=True, create=True)
     assert result["success"], result.get("log", "")[-3000:]
     with api.gradebook as gb:
@@ -305,7 +306,7 @@ def test_notebook_time_budget(tmp_path):
 
     nb = new_notebook(cells=[new_code_cell("import time; time.sleep(4)") for _ in range(5)])
     nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
-    execute = sandbox.SandboxedExecute(timeout=30, notebook_timeout=6, kernel_name="python3")
+    execute = execute_module.SandboxedExecute(timeout=30, notebook_timeout=6, kernel_name="python3")
     execute.preprocess(nb, {"metadata": {"path": str(tmp_path)}})
     errors = [[o.ename for o in cell.outputs if o.output_type == "error"] for cell in nb.cells]
     stopped = errors.index(["CellTimeoutError"])
@@ -319,7 +320,7 @@ def test_output_is_capped_while_the_cell_runs(tmp_path):
 
     nb = new_notebook(cells=[new_code_cell("for i in range(200_000):\n    print('x' * 50)")])
     nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
-    execute = sandbox.SandboxedExecute(timeout=120, max_output_bytes=1 << 20, kernel_name="python3")
+    execute = execute_module.SandboxedExecute(timeout=120, max_output_bytes=1 << 20, kernel_name="python3")
     nb, _ = execute.preprocess(nb, {"metadata": {"path": str(tmp_path)}})
     text = "".join(o.get("text", "") for o in nb.cells[0].outputs)
     assert len(text) < 1.2 * (1 << 20) and "output truncated by the grader" in text
@@ -334,7 +335,7 @@ def test_errors_and_every_mime_type_count_against_the_caps(tmp_path):
     cells += [new_code_cell("print('p' * 900_000)") for _ in range(6)]
     nb = new_notebook(cells=cells)
     nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
-    execute = sandbox.SandboxedExecute(timeout=60, max_output_bytes=1 << 20, max_notebook_output_bytes=4 << 20,
+    execute = execute_module.SandboxedExecute(timeout=60, max_output_bytes=1 << 20, max_notebook_output_bytes=4 << 20,
                                        kernel_name="python3", sandbox=False)
     nb, _ = execute.preprocess(nb, {"metadata": {"path": str(tmp_path)}})
     sizes = [len(nbformat.writes(nbformat.v4.new_notebook(cells=[cell]))) for cell in nb.cells]
@@ -348,7 +349,7 @@ def test_a_dead_kernel_leaves_nothing_behind(tmp_path):
 
     nb = new_notebook(cells=[new_code_cell("import os; os._exit(1)")])
     nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
-    execute = sandbox.SandboxedExecute(timeout=30, kernel_name="python3")
+    execute = execute_module.SandboxedExecute(timeout=30, kernel_name="python3")
     with pytest.raises(sandbox.SubmissionStopped, match="exited with status 1"):
         execute.preprocess(nb, {"metadata": {"path": str(tmp_path)}})
     manager = execute._last_km

@@ -290,6 +290,7 @@ def grade(root=ROOT, assignments=None, students="*", workers=None, scheduler=Non
     configuration after the sandbox's (e.g. a shorter ``ExecutePreprocessor.timeout``).
     ``on_result(result)`` is called after each finished submission (progress, benchmarks).
     """
+    from . import execute
     from . import sandbox as sandbox_module
     from . import worker as worker_module
 
@@ -298,14 +299,14 @@ def grade(root=ROOT, assignments=None, students="*", workers=None, scheduler=Non
     log = log or (lambda message: print(message, file=sys.stderr))
     if sandbox:
         try:
-            merged = sandbox_module.grading_overrides(sandbox=True)
+            merged = execute.grading_overrides(sandbox=True)
         except sandbox_module.SandboxUnavailable as error:
             raise GradingError(f"cannot grade safely: {error}. Student code would run unconfined; "
                                "pass --no-sandbox to grade without a sandbox anyway.") from error
     else:
         log("\nWARNING: grading WITHOUT a sandbox (--no-sandbox): student code runs with your "
             "permissions and can read the solutions, the gradebook and the network.")
-        merged = sandbox_module.grading_overrides(sandbox=False)  # tests still run in the trusted runner
+        merged = execute.grading_overrides(sandbox=False)  # tests still run in the trusted runner
     merged = _merge(_merge(dict(WORKER_DEFAULTS), merged), overrides or {})
 
     names, work = _plan(root, assignments, students)

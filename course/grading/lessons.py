@@ -15,17 +15,23 @@ lesson cells whose definitions something later uses.
 """
 import ast
 import symtable
+from functools import lru_cache
 
 from .timings import cell_key
 
 OPAQUE = {"globals", "locals", "vars", "eval", "exec", "get_ipython", "__import__", "__builtins__"}
 
 
-def _parse(source):
+@lru_cache(maxsize=1)
+def _transformer():
     from IPython.core.inputtransformer2 import TransformerManager
 
+    return TransformerManager()
+
+
+def _parse(source):
     try:
-        return ast.parse(TransformerManager().transform_cell(source))
+        return ast.parse(_transformer().transform_cell(source))
     except (SyntaxError, ValueError):
         return None
 
@@ -91,13 +97,15 @@ def _reads(statements, defined):
     return reads
 
 
+# A worker grades many submissions of one notebook: all but the student's cells are the same text.
+@lru_cache(maxsize=4096)
 def reads_and_defines(source):
     """``(names the cell reads before defining them itself, names it may define)``, or ``None``
     when the cell cannot be parsed."""
     tree = _parse(source)
     if tree is None:
         return None
-    return _reads(tree.body, set()), _names(tree)[1]
+    return frozenset(_reads(tree.body, set())), frozenset(_names(tree)[1])
 
 
 def _plain(cell):

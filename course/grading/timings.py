@@ -94,7 +94,8 @@ def measure(root, assignments, sandbox=None, log=print):
     """Grade each source notebook of ``assignments`` once, as a submission would be graded, and
     record every cell's seconds. ``sandbox``: ``None`` uses bubblewrap when it works here."""
     from .nbapi import course_config
-    from .sandbox import SandboxedExecute, SandboxUnavailable, check_sandbox
+    from .execute import SandboxedExecute
+    from .sandbox import SandboxUnavailable, check_sandbox
 
     if sandbox is None:
         try:
