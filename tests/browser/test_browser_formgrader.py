@@ -101,9 +101,8 @@ class Formgrader:
     def follow(self, link):
         """Click a link to another Formgrader page and wait until its table has its rows
         (Formgrader fills a table after the page loads, with "Loading, please wait..." first)."""
-        before = self.frame.url
-        link.click()
-        self.frame.wait_for_function("url => window.location.href !== url", arg=before, timeout=60_000)
+        with self.frame.expect_navigation(timeout=60_000):
+            link.click()
         self.frame.wait_for_function("""() => {
             const body = document.querySelector('table tbody');
             return body && body.rows.length > 0 && !/Loading, please wait/.test(body.innerText);
@@ -112,9 +111,9 @@ class Formgrader:
     def nav(self, name):
         """Click an entry of Formgrader's side bar (from a submission's page, which has none,
         through its breadcrumbs first)."""
-        if not self.frame.locator(".nav a").count():
+        if not self.frame.locator(".nav-stacked a").count():
             self.follow(self.frame.locator(".breadcrumb a", has_text="Manual Grading"))
-        self.follow(self.frame.locator(".nav a", has_text=name))
+        self.follow(self.frame.locator(".nav-stacked a", has_text=name))
 
     def submissions(self):
         """Manual Grading > the assignment > its notebook: the submissions, names shown."""
@@ -128,8 +127,8 @@ class Formgrader:
         self.submissions()
         row = self.frame.locator("tbody tr", has_text=name)
         score = row.locator("td.score").inner_text()
-        row.locator("a.name-shown").click()
-        self.frame.wait_for_url(re.compile(r"/formgrader/submissions/\w+"), timeout=60_000)
+        with self.frame.expect_navigation(timeout=60_000):
+            row.locator("a.name-shown").click()
         self.frame.wait_for_selector("#notebook-container", timeout=60_000)
         return score
 
