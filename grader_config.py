@@ -27,12 +27,15 @@ c.ExecutePreprocessor.interrupt_on_timeout = True
 # Formgrader's buttons): the student's cells run in the bubblewrap sandbox, the test cells in
 # the grader's own process (the trusted runner); feedback never shows hidden tests or scripts.
 # Grading without bubblewrap: c.SandboxedExecute.sandbox = False (trusted machines only).
-from course.grading.feedback import feedback_preprocessors  # noqa: E402
+from course.grading.feedback import FEEDBACK_EXPORTER, feedback_preprocessors  # noqa: E402
 from course.grading.pipeline import autograde_preprocessors, sanitize_preprocessors  # noqa: E402
 
 c.Autograde.sanitize_preprocessors = sanitize_preprocessors()
 c.Autograde.autograde_preprocessors = autograde_preprocessors("course.grading.execute.SandboxedExecute")
 c.GenerateFeedback.preprocessors = feedback_preprocessors()
+# Feedback pages that read offline (no MathJax from a CDN; tests named by their exercise), from
+# every path that writes them: `course feedback`, `nbgrader generate_feedback`, Formgrader.
+c.GenerateFeedback.exporter_class = FEEDBACK_EXPORTER
 
 # Students are created on the fly when their submission is graded.
 c.Autograde.create_student = True

@@ -1,4 +1,6 @@
 """A small class in a throwaway course folder, for the tests of `python -m course grade`."""
+import contextlib
+import io
 import shutil
 import socket
 from pathlib import Path
@@ -89,3 +91,43 @@ def free_port():
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
+
+
+ROSTER = """id,first_name,last_name,email,lms_user_id
+ada,Ada,Lovelace,ada@example.org,101
+bao,Bao,Nguyen,,102
+chidi,Chidi,Anagonye,,103
+dora,Dora,Márquez,,104
+emil,Emil,Post,,105
+"""
+
+
+def course_command(*argv):
+    """``(exit code, stdout, stderr)`` of ``python -m course ...`` called in this process."""
+    from course.__main__ import main
+
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        code = main([str(a) for a in argv])
+    return code, out.getvalue(), err.getvalue()
+
+
+def graded_term(course, db_url, assignments):
+    """Grade a term's class in ``course`` (a scratch course folder) with the course's commands:
+    its own course id ("term-2") and database, the roster of five (ROSTER), ada complete, bao
+    blank, chidi partly done, dora's first notebook malformed (and no other), emil never
+    submitted; then feedback, exports and the report. Returns ``(grade summary, {command:
+    (exit code, stdout, stderr)})``."""
+    from course.grading.grade import grade
+
+    with open(course / "grader_config.py", "a") as fh:
+        fh.write(f"\nc.CourseDirectory.course_id = 'term-2'\nc.CourseDirectory.db_url = {db_url!r}\n")
+    small_class(course, assignments)
+    submit(course, "dora", assignments[0], text="{ not a notebook")
+    (course / "roster.csv").write_text(ROSTER)
+    outputs = {"roster": course_command("roster", course / "roster.csv", "--root", course)}
+    summary = grade(course, workers=2, sandbox=False, progress=False)
+    outputs["feedback"] = course_command("feedback", "--root", course)
+    outputs["export"] = course_command("export", "--canvas", "--exercises", "--root", course)
+    outputs["report"] = course_command("report", "--root", course)
+    return summary, outputs

@@ -21,42 +21,14 @@ from course.__main__ import COMMANDS, main
 from course.grading import grade as grade_module
 from course.grading import nbapi, report, roster
 from course.grading.grade import grade
-from gradingclass import ASSIGNMENTS, FIRST, source_notebook, submit
+from gradingclass import ASSIGNMENTS, FIRST, graded_term, source_notebook, submit
+from gradingclass import course_command as _run
 from nbgrade import notebook_name
 from pgserver import postgres_server
 from test_instructor_tools import scratch_course
 
 SECOND = ASSIGNMENTS[1]
 TERM = [FIRST, SECOND]  # the term-2 course folder holds these two assignments
-ROSTER = """id,first_name,last_name,email,lms_user_id
-ada,Ada,Lovelace,ada@example.org,101
-bao,Bao,Nguyen,,102
-chidi,Chidi,Anagonye,,103
-dora,Dora,Márquez,,104
-emil,Emil,Post,,105
-"""
-
-
-def _run(*argv):
-    """``(exit code, stdout, stderr)`` of ``python -m course ...`` called in this process."""
-    out, err = io.StringIO(), io.StringIO()
-    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-        code = main([str(a) for a in argv])
-    return code, out.getvalue(), err.getvalue()
-
-
-def _configure(course, **settings):
-    """Append ``c.CourseDirectory.<name> = <value>`` lines to the folder's grader_config.py."""
-    with open(course / "grader_config.py", "a") as fh:
-        for name, value in settings.items():
-            fh.write(f"\nc.CourseDirectory.{name} = {value!r}\n")
-
-
-def _gradebook(course):
-    from nbgrader.api import Gradebook
-
-    config = nbapi.course_config(course)
-    return Gradebook(config.CourseDirectory.db_url, config.CourseDirectory.course_id)
 
 
 @pytest.fixture(scope="module", params=["sqlite", "postgresql"])
@@ -70,18 +42,15 @@ def graded(request, tmp_path_factory):
             db_url = f"sqlite:///{course / 'term2.db'}"
         else:
             db_url = stack.enter_context(postgres_server())
-        _configure(course, course_id="term-2", db_url=db_url)
-        from gradingclass import small_class
-
-        small_class(course, TERM)
-        submit(course, "dora", FIRST, text="{ not a notebook")
-        (course / "roster.csv").write_text(ROSTER)
-        outputs = {"roster": _run("roster", course / "roster.csv", "--root", course)}
-        summary = grade(course, workers=2, sandbox=False, progress=False)
-        outputs["feedback"] = _run("feedback", "--root", course)
-        outputs["export"] = _run("export", "--canvas", "--exercises", "--root", course)
-        outputs["report"] = _run("report", "--root", course)
+        summary, outputs = graded_term(course, db_url, TERM)
         yield course, request.param, db_url, summary, outputs
+
+
+def _gradebook(course):
+    from nbgrader.api import Gradebook
+
+    config = nbapi.course_config(course)
+    return Gradebook(config.CourseDirectory.db_url, config.CourseDirectory.course_id)
 
 
 # ------------------------------------------------------------------ item 1: --root and its config

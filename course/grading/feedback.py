@@ -12,6 +12,8 @@ from the gradebook). The feedback pipeline, configured in grader_config.py so th
 - ``SafeOutputs``: nbconvert's ``SanitizeHTML`` with the tags a lesson's tables need: no scripts,
   no event handlers, no ``javascript:`` links, and only inert MIME types (no JavaScript or widget
   outputs) survive into the page a student opens.
+- ``RenderMath`` and ``FEEDBACK_EXPORTER`` (offline_feedback.py): the page reads offline, maths
+  as MathML and no MathJax from a CDN, and its table of contents names tests by exercise.
 """
 import os
 import sys
@@ -90,6 +92,9 @@ class SafeOutputs(SanitizeHTML):
         return super().preprocess_cell(cell, resources, index)
 
 
+FEEDBACK_EXPORTER = "course.grading.offline_feedback.OfflineFeedbackExporter"
+
+
 def feedback_preprocessors():
     """The feedback pipeline (import strings), as grader_config.py configures it."""
     return [__name__ + ".HideHiddenTests", "nbgrader.preprocessors.GetGrades", __name__ + ".SafeOutputs",
@@ -113,10 +118,6 @@ def _feedback_chunk(root, pairs):
     done = []
     for assignment, student in pairs:
         result = api.generate_feedback(assignment, student, force=True)
-        if result["success"]:
-            from .offline_feedback import finish_feedback
-
-            finish_feedback(root, assignment, student)  # no MathJax CDN; tests named by exercise
         done.append((assignment, student, result["success"], result.get("error") or result.get("log", "")))
     return done
 

@@ -1,31 +1,33 @@
 """Feedback pages that read offline: maths rendered at feedback time, tests named by their exercise.
 
 nbgrader's feedback template loads MathJax from a CDN, so a page opened offline (or behind a
-firewall, or years later) shows raw ``$\\frac{\\partial L}{\\partial w}$``. ``RenderMath`` converts
-every ``$...$`` and ``$$...$$`` of the markdown cells to MathML when the page is written (with
-``latex2mathml``; browsers draw MathML natively), and ``finish_page`` removes the MathJax scripts.
-A formula that cannot be converted stays as its TeX source.
+firewall, or years later) shows raw ``$\\frac{\\partial L}{\\partial w}$``, and its table of
+contents calls every test "Test cell". Two pieces, both configured in grader_config.py so that
+every path that writes feedback (``python -m course feedback``, ``nbgrader generate_feedback``,
+Formgrader's "Generate feedback") gives the same page:
 
-nbgrader's table of contents calls every test "Test cell"; ``finish_page`` names each one by its
-exercise: the heading of its section when that names the graded function of the solution cell
-it tests (``Exercise 3.1 · numerical_gradient(f, x, h=1e-5) (3 points)``), else that function
-and the section.
+- ``RenderMath`` (a feedback preprocessor) converts every ``$...$`` and ``$$...$$`` of the
+  markdown cells to MathML (with ``latex2mathml``; browsers draw MathML natively). A formula
+  that cannot be converted stays as its TeX source.
+- ``OfflineFeedbackExporter`` (``GenerateFeedback.exporter_class``) renders nbgrader's feedback
+  template without the MathJax script, and names each test by its exercise: the heading of its
+  section when that names the graded function of the solution cell it tests (``Exercise 3.1 ·
+  numerical_gradient(f, x, h=1e-5) (3 points)``), else that function and the section.
 """
-import html
 import re
 from pathlib import Path
 
+import nbformat
+from jinja2 import FileSystemLoader
+from nbconvert.exporters import HTMLExporter
 from nbconvert.preprocessors import Preprocessor
-from traitlets import Bool
+from traitlets import Bool, default
 
 FENCE = re.compile(r"(^```.*?^```[ \t]*$|^~~~.*?^~~~[ \t]*$|`[^`\n]+`)", re.M | re.S)
 MATH = re.compile(r"\$\$(.+?)\$\$|(?<![\\$])\$(?!\s)([^$\n]+?)(?<!\s)\$(?!\d)", re.S)
-MATHJAX_SCRIPTS = re.compile(
-    r"<script[^>]*src=\"[^\"]*mathjax[^\"]*\"[^>]*>\s*</script>|"
-    r"<script type=\"text/x-mathjax-config\">.*?</script>|<!--[^>]*mathjax[^>]*-->", re.S | re.I)
-TOC_ENTRY = re.compile(r'<li><a href="#([^"]+)">Test cell</a>')
 HEADING = re.compile(r"^#{1,6}\s+(.+?)\s*#*\s*$", re.M)
 DEF = re.compile(r"^def\s+(\w+)\s*\(", re.M)
+TEMPLATES = Path(__file__).with_name("feedback_templates")
 
 
 def tex_to_mathml(tex, display):
@@ -84,24 +86,38 @@ def exercise_names(nb):
     return names
 
 
-def finish_page(page, nb):
-    """Rewrite a written feedback page: no MathJax scripts, tests named by exercise."""
-    page = Path(page)
-    text = page.read_text(encoding="utf-8")
-    names = exercise_names(nb)
-    text = MATHJAX_SCRIPTS.sub("", text)
-    text = TOC_ENTRY.sub(lambda m: f'<li><a href="#{m.group(1)}">{html.escape(names.get(m.group(1), m.group(1)))}</a>',
-                         text)
-    page.write_text(text, encoding="utf-8")
+class OfflineFeedbackExporter(HTMLExporter):
+    """nbgrader's feedback page, read offline: no MathJax script, tests named by their exercise.
 
+    grader_config.py makes it the exporter of ``GenerateFeedback``, so every path that writes
+    feedback uses it: ``python -m course feedback``, ``nbgrader generate_feedback`` and
+    Formgrader's "Generate feedback" button. nbgrader still picks its template ``feedback``
+    (``NbGraderAPI.generate_feedback`` insists on that name); this exporter renders
+    ``feedback_templates/offline_feedback.html.j2``, which extends it, and its loader, tried
+    first, holds a ``mathjax.html.j2`` whose macro writes nothing. The maths itself is MathML
+    written by ``RenderMath`` in the feedback preprocessors.
+    """
 
-def finish_feedback(root, assignment, student):
-    """``finish_page`` for every page of one submission's feedback, with the source notebooks'
-    exercise names."""
-    import nbformat
+    @default("template_file")
+    def _offline_template(self):
+        return "offline_feedback.html.j2"
 
-    folder = Path(root) / "feedback" / student / assignment
-    for page in sorted(folder.glob("*.html")):
-        source = Path(root) / "source" / assignment / f"{page.stem}.ipynb"
-        nb = nbformat.read(source, as_version=4) if source.is_file() else nbformat.v4.new_notebook()
-        finish_page(page, nb)
+    @default("extra_loaders")
+    def _course_templates(self):
+        return [FileSystemLoader(str(TEMPLATES))]
+
+    def from_notebook_node(self, nb, resources=None, **kw):
+        resources = dict(resources or {})
+        resources["exercise_names"] = exercise_names(self._source_notebook(resources) or nb)
+        return super().from_notebook_node(nb, resources, **kw)
+
+    def _source_notebook(self, resources):
+        """The instructor's notebook of this page (its headings and solution cells name the
+        exercises whatever the student wrote), or None outside nbgrader's converters."""
+        coursedir = getattr(self.parent, "coursedir", None)
+        ids = resources.get("nbgrader") or {}
+        if coursedir is None or not ids.get("assignment") or not ids.get("notebook"):
+            return None
+        folder = Path(coursedir.format_path(coursedir.source_directory, ".", ids["assignment"]))
+        path = folder / f"{ids['notebook']}.ipynb"
+        return nbformat.read(path, as_version=4) if path.is_file() else None

@@ -170,9 +170,13 @@ def free_port():
 class LabServer:
     """``jupyter lab`` serving a throwaway course folder; use as a context manager."""
 
-    def __init__(self, root=ROOT, start_timeout=120):
+    def __init__(self, root=ROOT, start_timeout=120, folder=None, env=None):
+        """Serve a throwaway copy of ``root``'s notebooks (see make_course_folder), or the
+        existing ``folder`` as it is (an instructor's course folder, a student's home); ``env``
+        adds environment variables (NBGRADER_EXCHANGE, HOME)."""
         self.tmp = Path(tempfile.mkdtemp(prefix="course-lab-"))
-        self.course = make_course_folder(self._mkdir("course"), root)
+        self.course = Path(folder) if folder else make_course_folder(self._mkdir("course"), root)
+        self.extra_env = dict(env or {})
         self.port = free_port()
         self.token = secrets.token_hex(16)
         self.url = f"http://127.0.0.1:{self.port}"
@@ -204,6 +208,7 @@ class LabServer:
                    IPYTHONDIR=str(self._mkdir("ipython")),
                    PATH=f"{VENV_BIN}{os.pathsep}{os.environ.get('PATH', '')}",
                    PYTHONUNBUFFERED="1")
+        env.update(self.extra_env)
         return env
 
     def start(self):
