@@ -226,8 +226,9 @@ def _explain_failure(api, assignment, student, notebooks, kind, reason):
     autograded = Path(api.coursedir.format_path(api.coursedir.autograded_directory, student, assignment))
     shutil.rmtree(autograded, ignore_errors=True)
     autograded.mkdir(parents=True)
+    sentence = reason.strip().rstrip(".")
     note = nbformat.v4.new_markdown_cell(
-        f"**This submission scored 0: it could not be graded.** {reason}.\n\n"
+        f"**This submission scored 0: it could not be graded.** {sentence[:1].upper() + sentence[1:]}.\n\n"
         "Every exercise below got 0 points automatically; your instructor can still review it and "
         "grade it by hand.", metadata={"course": {"failure": kind}})
     for name in notebooks:
