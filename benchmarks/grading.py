@@ -12,8 +12,9 @@ each in its own scratch copy of the course:
    the reference timings the limits derive from), as stock's `nbgrader generate_assignment` did:
    neither is timed.
 
-Printed: seconds for each, the speedup (target: at least 4x), whether the scores are identical for
-every submission that hit no time limit, and the per-notebook cost against bare kernel execution
+Printed: seconds for each, the speedup (target: at least 4x), whether the scores are identical, test
+cell by test cell, for every submission that hit no time limit (partial credit, which stock
+nbgrader does not give, is listed apart), and the per-notebook cost against bare kernel execution
 of the same notebooks (nbclient, a fresh kernel each, every cell in the kernel, serially; target:
 within 1.3x), in wall seconds and, where a cpuacct cgroup can be made, in CPU seconds. The
 machine's load average is printed beside the figures: on a shared machine they move with it.
@@ -109,18 +110,40 @@ def stock_copy(course, folder):
     return folder
 
 
-def totals(course):
-    """{"assignment/student": score} of every submission in the course's SQLite gradebook."""
+def cell_scores(course):
+    """{"assignment/student": {grade cell: (score, max score)}} of the autograded (code) cells in
+    the course's SQLite gradebook."""
     from nbgrader.api import Gradebook
 
     scores = {}
     with Gradebook(f"sqlite:///{Path(course) / 'gradebook.db'}", "how-networks-learn") as gb:
         for assignment in gb.assignments:
             for submission in assignment.submissions:
-                scores[f"{assignment.name}/{submission.student.id}"] = float(submission.score)
+                cells = scores.setdefault(f"{assignment.name}/{submission.student.id}", {})
+                for notebook in submission.notebooks:
+                    for grade in notebook.grades:
+                        if grade.cell.cell_type == "code":
+                            cells[grade.name] = (float(grade.score), float(grade.max_score))
         gb.db.remove()
         gb.engine.dispose()
     return scores
+
+
+def compare(theirs, mine):
+    """Submissions whose scores differ cell by cell, and those whose only differences are partial
+    credit (a test cell stock nbgrader scores 0, all or nothing, that ours scores in part)."""
+    differ, partial = [], []
+    for key in sorted(set(theirs) | set(mine)):
+        stock, ours = theirs.get(key, {}), mine.get(key, {})
+        changed = [cell for cell in set(stock) | set(ours) if stock.get(cell, (0.0, 0))[0] != ours.get(cell, (0.0, 0))[0]]
+        if not changed:
+            continue
+        if all(stock.get(cell, (0.0, 0))[0] == 0.0 and 0.0 < ours.get(cell, (0.0, 0))[0] < ours[cell][1]
+               for cell in changed):
+            partial.append(f"{key} ({', '.join(f'{cell} {ours[cell][0]:g}/{ours[cell][1]:g}' for cell in sorted(changed))})")
+        else:
+            differ.append(f"{key} ({', '.join(f'{cell} stock {stock.get(cell, (0.0,))[0]:g} ours {ours.get(cell, (0.0,))[0]:g}' for cell in sorted(changed))})")
+    return differ, partial
 
 
 def submissions(course):
@@ -241,12 +264,14 @@ def main():
 
         limited = {f"{r['assignment']}/{r['student']}" for r in ours["results"] if r["kind"] == "timeout"}
         limited |= timed_out_in_stock(stock)
-        theirs, mine = totals(stock), totals(course)
-        compared = sorted((set(theirs) | set(mine)) - limited)
-        differ = [k for k in compared if theirs.get(k, 0.0) != mine.get(k, 0.0)]
-        print(f"scores of {len(compared)} submissions that hit no time limit: "
-              + ("identical" if not differ else f"DIFFER for {len(differ)}: "
-                 + ", ".join(f"{k} stock {theirs.get(k, 0.0):g} ours {mine.get(k, 0.0):g}" for k in differ[:6])))
+        theirs, mine = cell_scores(stock), cell_scores(course)
+        for key in limited:
+            theirs.pop(key, None), mine.pop(key, None)
+        differ, partial = compare(theirs, mine)
+        print(f"scores of {len(set(theirs) | set(mine))} submissions that hit no time limit, test cell by test cell: "
+              + ("identical" if not differ else f"DIFFER for {len(differ)}: " + "; ".join(differ[:6]))
+              + (f"; besides, partial credit where stock gives 0 (all or nothing): {'; '.join(partial)}"
+                 if partial else ""))
         print(f"stopped by a time limit (left out of the comparison): {', '.join(sorted(limited)) or 'none'}")
 
         # per-notebook cost: the notebooks graded cleanly, against executing them bare

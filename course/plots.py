@@ -1,10 +1,14 @@
 """Static matplotlib figures for the lessons (the explorers in course.widgets are the live ones)."""
 import html as _html
+import os as _os
 import textwrap
 from contextlib import contextmanager as _contextmanager
 
-import matplotlib.pyplot as plt
 import numpy as np
+
+from .lazy import LazyModule
+
+plt = LazyModule("matplotlib.pyplot")  # the setup cells' plt: a graded notebook may never draw
 
 
 def curves(xs, functions, title=None, ax=None, **labels):
@@ -37,11 +41,16 @@ def no_figures_when_grading():
     Rendering is most of a lesson notebook's run time and nobody looks at the pictures of a
     graded copy; in a live kernel this does nothing.
     """
-    import os
-    if "NBGRADER_EXECUTION" in os.environ:
-        plt.switch_backend("agg")
-        plt.ioff()  # in interactive mode Agg would still render on every change
-        plt.rcParams["figure.max_open_warning"] = 0
+    if "NBGRADER_EXECUTION" not in _os.environ:
+        return
+    import sys
+    if "matplotlib.pyplot" not in sys.modules:
+        # pyplot, if a cell that runs under grading uses it, starts on Agg (not interactive)
+        _os.environ["MPLBACKEND"] = "agg"
+        return
+    plt.switch_backend("agg")
+    plt.ioff()  # in interactive mode Agg would still render on every change
+    plt.rcParams["figure.max_open_warning"] = 0
 
 
 def unwritten_exercise(error):

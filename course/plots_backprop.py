@@ -1,9 +1,9 @@
 """Static figures of assignment 04 (backpropagation): a computational graph, decision boundaries,
 gradient sizes per layer. Functions that need the network take the student's layers as arguments.
 """
-import matplotlib.pyplot as plt
 import numpy as np
-from matplotlib.patches import FancyBboxPatch
+
+from .plots import plt
 
 
 def computational_graph(forward, backward, ax=None):
@@ -13,6 +13,8 @@ def computational_graph(forward, backward, ax=None):
     ``forward`` and ``backward`` map the names ``x, w, b, t, u, z, L`` to numbers; u = w*x and
     z = u + b. A name missing from ``backward`` is drawn without a gradient.
     """
+    from matplotlib.patches import FancyBboxPatch
+
     if ax is None:
         _, ax = plt.subplots(figsize=(9, 3.2), layout="constrained")
     boxes = {"mul": ((2.0, 1.5), "×", 0.3), "add": ((4.0, 1.5), "+", 0.3), "sq": ((6.3, 1.5), "(z − t)²", 0.45)}

@@ -12,11 +12,13 @@ import html as _html
 import math as _math
 import os
 
-import ipywidgets as widgets
 import numpy as np
-from matplotlib.figure import Figure
+
+from .lazy import LazyModule
 
 from .plots import unwritten_exercise as _unwritten
+
+widgets = LazyModule("ipywidgets")  # a graded notebook builds no explorer
 
 
 def grading():
@@ -49,6 +51,8 @@ def live_figure(figsize=(6.5, 3.2), ncols=1):
     Keep ``figsize`` at most 8.8 inches wide: ipympl draws at 100 pixels per inch and a fixed
     width, and JupyterLab's output area is about 930 pixels wide in a 1366-pixel window.
     """
+    from matplotlib.figure import Figure
+
     Canvas, FigureManager = _ipympl_classes()
     figure = Figure(figsize=figsize, layout="constrained")
     canvas = Canvas(figure)

@@ -14,12 +14,11 @@ over a cached background (``course.widgets.Explorer``); nothing implements a gra
 import asyncio
 import math
 
-import ipywidgets as widgets
 import numpy as np
 
 from . import data
 from .gradcheck import silenced, with_references
-from .widgets import Explorer, axis_end, explorer, live_figure, log_slider
+from .widgets import Explorer, axis_end, explorer, live_figure, log_slider, widgets
 
 EXTENT = (-1.6, 1.6, -1.6, 1.6)
 

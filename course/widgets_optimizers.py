@@ -4,12 +4,12 @@ Like every explorer (see course.widgets), it runs the student's own functions (`
 the update functions ``sgd``, ``momentum``, ``rmsprop``, ``adam``), updates its artists in place
 and is inert under nbgrader. Nothing here implements an optimizer.
 """
-import ipywidgets as widgets
 import numpy as np
 
 from . import data
 from .gradcheck import silenced
-from .widgets import Explorer, LearningRate, _few_ticks, axis_end, explorer, live_figure, wrapping_row
+from .widgets import (Explorer, LearningRate, _few_ticks, axis_end, explorer, live_figure, widgets,
+                      wrapping_row)
 
 # Which explorer controls feed which hyper-parameter of each update function: plain descent and
 # momentum take lr as a multiplier of the gradient, RMSProp and Adam as a step length, so the two

@@ -7,12 +7,11 @@ student's ``mse_loss_and_grad``.
 """
 import time
 
-import ipywidgets as widgets
 import numpy as np
 
 from . import data
 from .gradcheck import silenced
-from .widgets import Explorer, LearningRate, _few_ticks, axis_end, explorer, live_figure
+from .widgets import Explorer, LearningRate, _few_ticks, axis_end, explorer, live_figure, widgets
 
 # Training longer than this shows a progress bar (a slow implementation, or many epochs).
 PROGRESS_AFTER_S = 0.5
