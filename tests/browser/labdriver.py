@@ -282,6 +282,24 @@ class LabServer:
         self.stop()
 
 
+@contextmanager
+def nbgrader_panel(browser, server, item):
+    """A page of ``server``'s JupyterLab with nbgrader's menu item ``item`` ("Formgrader",
+    "Assignment List", ...) opened, as a user would; the page's context closes afterwards."""
+    context = browser.new_context(viewport={"width": 1366, "height": 1000})
+    context.set_default_timeout(60_000)
+    page = context.new_page()
+    try:
+        with timed(f"open {item}"):
+            page.goto(f"{server.url}/lab?reset&token={server.token}", wait_until="commit", timeout=120_000)
+            page.locator(".lm-MenuBar-itemLabel", has_text=re.compile("^Nbgrader$")).click(timeout=120_000)
+            page.locator(".lm-Menu:visible .lm-Menu-item",
+                         has=page.locator(".lm-Menu-itemLabel", has_text=re.compile(f"^{item}$"))).click()
+        yield page
+    finally:
+        context.close()
+
+
 def launch_browser(playwright):
     """Debian's Chromium, headless, with a fresh profile (Playwright makes a temp one per launch)."""
     return playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS,

@@ -20,7 +20,7 @@ import pytest
 from nbgrader.utils import get_username
 
 from gradingclass import FIRST
-from labdriver import LabServer, timed
+from labdriver import LabServer, nbgrader_panel, timed
 from nbgrade import notebook_name, source_notebook
 from test_instructor_tools import scratch_course
 
@@ -57,19 +57,11 @@ def panel(hub, browser):
     student_env = {"NBGRADER_EXCHANGE": env["NBGRADER_EXCHANGE"], "HOME": str(home)}
     with timed("start jupyter lab (student)"):
         server = LabServer(folder=home, env=student_env).start()
-    context = browser.new_context(viewport={"width": 1366, "height": 1000})
-    context.set_default_timeout(60_000)
-    page = context.new_page()
     try:
-        with timed("open the Assignment List"):
-            page.goto(f"{server.url}/lab?reset&token={server.token}", wait_until="commit", timeout=120_000)
-            page.locator(".lm-MenuBar-itemLabel", has_text=re.compile("^Nbgrader$")).click(timeout=120_000)
-            page.locator(".lm-Menu:visible .lm-Menu-item",
-                         has=page.locator(".lm-Menu-itemLabel", has_text=re.compile("^Assignment List$"))).click()
+        with nbgrader_panel(browser, server, "Assignment List") as page:
             page.locator("#released_assignments_list").wait_for()
-        yield page
+            yield page
     finally:
-        context.close()
         server.stop()
 
 

@@ -23,7 +23,7 @@ import pytest
 from playwright.sync_api import expect
 
 from gradingclass import FIRST, graded_term, submit
-from labdriver import LabServer, timed
+from labdriver import LabServer, nbgrader_panel, timed
 from nbgrade import notebook_name, source_notebook
 from test_instructor_tools import scratch_course
 
@@ -66,21 +66,13 @@ def formgrader(course, browser, tmp_path_factory):
     exchange = tmp_path_factory.mktemp("exchange")
     with timed("start jupyter lab (instructor)"):
         server = LabServer(folder=course, env={"NBGRADER_EXCHANGE": str(exchange)}).start()
-    context = browser.new_context(viewport={"width": 1366, "height": 1000})
-    context.set_default_timeout(60_000)
-    page = context.new_page()
     try:
-        with timed("open Formgrader"):
-            page.goto(f"{server.url}/lab?reset&token={server.token}", wait_until="commit", timeout=120_000)
-            page.locator(".lm-MenuBar-itemLabel", has_text=re.compile("^Nbgrader$")).click(timeout=120_000)
-            page.locator(".lm-Menu:visible .lm-Menu-item",
-                         has=page.locator(".lm-Menu-itemLabel", has_text=re.compile("^Formgrader$"))).click()
+        with nbgrader_panel(browser, server, "Formgrader") as page:
             page.wait_for_selector("iframe", timeout=60_000)
             formgrader = Formgrader(page, server)
             formgrader.frame.wait_for_selector("table tbody tr td", timeout=60_000)
-        yield formgrader
+            yield formgrader
     finally:
-        context.close()
         server.stop()
 
 
@@ -150,7 +142,7 @@ def test_students_are_listed_by_name(formgrader):
 
 @pytest.mark.parametrize("student, reason", [
     ("Márquez, Dora", "is not a readable notebook"),
-    ("Post, Emil", "the kernel died"),
+    ("Post, Emil", "The kernel died"),
 ])
 def test_a_failed_submission_is_in_manual_grading_with_its_reason(formgrader, student, reason):
     score = formgrader.submission_page(student)
