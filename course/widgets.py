@@ -11,6 +11,7 @@ return ``None``, so grading never waits on a widget.
 import html as _html
 import math as _math
 import os
+from contextlib import contextmanager
 
 import numpy as np
 
@@ -19,6 +20,8 @@ from .lazy import LazyModule
 from .plots import unwritten_exercise as _unwritten
 
 widgets = LazyModule("ipywidgets")  # a graded notebook builds no explorer
+
+BACKGROUNDS_KEPT = 8  # rendered backgrounds an explorer keeps (about 1-5 MB each)
 
 
 def grading():
@@ -168,7 +171,10 @@ class Explorer:
         self.moving = list(moving)
         for artist in self.moving:
             artist.set_animated(True)
-        self._background, self._frame = None, None
+        # One rendered background per frame (axis limits, titles): a move back to a frame seen
+        # before (an epoch axis's step, a track of 05) blits too.
+        self._backgrounds = {}
+        self._holding = 0
         figure.canvas.mpl_connect("draw_event", self._keep_background)
         self.message = widgets.HTML()
         for control in controls.values():
@@ -203,8 +209,19 @@ class Explorer:
     def values(self):
         return {name: control.value for name, control in self.controls.items()}
 
+    @contextmanager
+    def held(self):
+        """Change several controls in the block without a redraw for each (the caller redraws)."""
+        self._holding += 1
+        try:
+            yield
+        finally:
+            self._holding -= 1
+
     def refresh(self, _change=None):
         """Redraw with the controls' current values (called on every control change)."""
+        if self._holding:
+            return
         try:
             note = self._redraw(**self.values())
         except NotImplementedError as error:
@@ -219,8 +236,9 @@ class Explorer:
         """Show the moving artists' new state: a blit over the cached background, or a full draw
         when limits, titles or the static artists changed."""
         canvas = self.figure.canvas
-        if self.moving and self._background is not None and self._frame == self._frame_now():
-            canvas.restore_region(self._background)
+        background = self._backgrounds.get(self._frame_now()) if self.moving else None
+        if background is not None:
+            canvas.restore_region(background)
             self._paint_moving()
             canvas.blit(self.figure.bbox)
         else:
@@ -240,8 +258,9 @@ class Explorer:
     def _keep_background(self, _event):
         """After every full draw (ours, a resize, a new pixel ratio): cache it, then paint the
         moving artists, which a full draw leaves out."""
-        self._background = self.figure.canvas.copy_from_bbox(self.figure.bbox)
-        self._frame = self._frame_now()
+        if len(self._backgrounds) >= BACKGROUNDS_KEPT:
+            del self._backgrounds[next(iter(self._backgrounds))]  # the oldest
+        self._backgrounds[self._frame_now()] = self.figure.canvas.copy_from_bbox(self.figure.bbox)
         self._paint_moving()
 
     def _paint_moving(self):

@@ -130,13 +130,11 @@ def optimizer_race_explorer(optimize, sgd, momentum, rmsprop, adam, surface="bow
     for name in RACERS:
         controls[f"show_{name}"] = widgets.Checkbox(value=True, description=name, indent=False,
                                                     layout=widgets.Layout(width="8em"))
-    holding = {"on": False}
 
     def new_track(change):
         """A new track brings its own start point, slider ranges and learning rates (one redraw, after this)."""
         _, _, start, ranges, _ = data.RACE_SURFACES[change["new"]]
-        holding["on"] = True
-        try:
+        with view.held():
             controls["lr_plain"].value, controls["lr_adaptive"].value = TRACK_RATES.get(
                 change["new"], (controls["lr_plain"].value, controls["lr_adaptive"].value))
             for key, (low, high), value in (("w1", ranges[0], start[0]), ("w2", ranges[1], start[1])):
@@ -145,18 +143,11 @@ def optimizer_race_explorer(optimize, sgd, momentum, rmsprop, adam, surface="bow
                     s.min, s.max = min(s.min, low), max(s.max, high)   # never clamp on the way
                     s.value = value
                     s.min, s.max = low, high
-        finally:
-            holding["on"] = False
     # Registered before the Explorer's own observer, so the sliders are set when it redraws.
     controls["surface"].observe(new_track, names="value")
 
-    def guarded(**values):
-        if holding["on"]:
-            return None
-        return redraw(**values)
-
     moving = list(paths.values()) + list(curves.values()) + [start_dot]
-    view = Explorer(figure, controls, guarded, moving=moving)
+    view = Explorer(figure, controls, redraw, moving=moving)
     rows = [["surface", "lr_plain", "lr_adaptive"], ["beta1", "beta2", "steps"], ["w1", "w2"],
             [f"show_{name}" for name in RACERS]]
     shown = {name: rates[name].widgets if name in rates else [control] for name, control in controls.items()}
