@@ -1,5 +1,10 @@
 """Median update time of assignment 03's batch-size explorer, per control move, including the Agg render.
 
+A move restarts the training run and shows its first frame (the epochs that fit in
+``course.widgets_sgd.FRAME_S``); the rest of the run follows frame by frame between messages. The
+figures per move are that first frame; the slowest setting (batch size 1, 100 epochs) also prints
+its frames and whole runs.
+
 Drives the explorer's callback programmatically (no browser), as benchmarks/widgets_02.py does: a
 control value is set, which runs the explorer's redraw on the student's functions and either blits
 the moving artists or asks for a full draw, which is then rendered with ``figure.canvas.draw()`` as
@@ -73,6 +78,8 @@ def matches_train_linear(view):
         view.controls["batch_size"].value = size
         view.controls["lr"].value = lr
         view.controls["epochs"].value = epochs
+        while view.step():
+            pass
         w, b, _ = train_linear(LINE_X, LINE_Y, lr, size, epochs)
         shown = f"<b>w = {w[0]:.4f}, b = {b:.4f}</b>"
         if shown not in view.message.value:
@@ -100,6 +107,18 @@ def main():
     view.controls["epochs"].value = 100
     moves = [{"lr": float(10 ** rng.uniform(-3, -1))} for _ in range(10)]
     report("  (batch size 1, 100 epochs)", *timed_moves(view, moves))
+    frames, runs = [], []
+    for lr in (0.003, 0.01, 0.03):
+        started = time.perf_counter()
+        view.controls["lr"].value = lr
+        more = True
+        while more:
+            frame_start = time.perf_counter()
+            more = view.step()
+            frames.append(1000 * (time.perf_counter() - frame_start))
+        runs.append(1000 * (time.perf_counter() - started))
+    print(f"  later frames: median {statistics.median(frames):.1f} ms; whole run of 100 epochs: median "
+          f"{statistics.median(runs):.0f} ms (the kernel takes messages between frames)")
 
 
 if __name__ == "__main__":

@@ -222,15 +222,24 @@ class Explorer:
         """Redraw with the controls' current values (called on every control change)."""
         if self._holding:
             return
+        self._show(self._redraw, **self.values())
+        self.repaint()
+
+    def _show(self, redraw, **values):
+        """Put ``redraw(**values)``'s note under the figure; when the student's code is unwritten or
+        raises, say so in plain words instead of crashing the cell. True when it ran."""
         try:
-            note = self._redraw(**self.values())
+            note = redraw(**values)
         except NotImplementedError as error:
             note = (f"<b>Waiting for {_html.escape(_unwritten(error))}</b>, not written yet. Write it above, "
                     "run its cell, then run this one again.")
         except Exception as error:  # the student's code is under construction: explain, don't crash
             note = f"<b>Your function raised {type(error).__name__}:</b> {error}"
-        self.message.value = note or ""
-        self.repaint()
+        else:
+            self.message.value = note or ""
+            return True
+        self.message.value = note
+        return False
 
     def repaint(self):
         """Show the moving artists' new state: a blit over the cached background, or a full draw
@@ -269,6 +278,58 @@ class Explorer:
 
     def _repr_mimebundle_(self, **kwargs):
         return self.widget._repr_mimebundle_(**kwargs)
+
+
+class TrainingView(Explorer):
+    """An explorer whose redraw starts a training run that continues frame by frame.
+
+    ``redraw(**values)`` sets up a run, trains its first frame and returns the note to show;
+    ``advance()`` trains and shows the next frame, False once the run is over. The frames after the
+    first are computed between messages on the kernel's event loop, so a slider move is not kept
+    waiting behind a long run, and a move cancels the run it interrupts.
+    """
+
+    def __init__(self, figure, controls, redraw, advance, moving=(), bar=None):
+        self._advance = advance
+        self._generation = 0
+        super().__init__(figure, controls, redraw, moving=moving, bar=bar)
+
+    def refresh(self, _change=None):
+        """Restart the run with the controls' values, show its first frame, schedule the rest."""
+        if self._holding:
+            return
+        self._generation += 1          # any run still going belongs to the old values: stop it
+        started = self._show(self._redraw, **self.values())
+        self.repaint()
+        if started:
+            self._continue(self._generation)
+
+    def step(self):
+        """Train one more frame and show it; False once the run is complete (or has failed)."""
+        try:
+            more = self._advance()
+        except Exception as error:  # the student's code is under construction: explain, don't crash
+            self.message.value = f"<b>Your function raised {type(error).__name__}:</b> {error}"
+            return False
+        if not more:
+            # The front-end draws only the newest of the images that arrive while it decodes one,
+            # so a diff image can be lost in a fast run; the last frame goes out whole.
+            self.figure.canvas._force_full = True
+        self.repaint()
+        return more
+
+    def _continue(self, generation):
+        import asyncio
+
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:
+            return                      # no event loop (a script, the benchmark): call step() yourself
+
+        def tick():
+            if generation == self._generation and self.step():
+                loop.call_later(0.001, tick)   # let waiting messages (a slider move) in first
+        loop.call_soon(tick)
 
 
 def explorer(make):

@@ -11,14 +11,13 @@ the remaining frames are computed between messages on the kernel's event loop, s
 is not kept waiting, and a move cancels the run it interrupts. Each frame updates artists in place
 over a cached background (``course.widgets.Explorer``); nothing implements a graded exercise.
 """
-import asyncio
 import math
 
 import numpy as np
 
 from . import data
 from .gradcheck import silenced, with_references
-from .widgets import Explorer, axis_end, explorer, live_figure, log_slider, widgets
+from .widgets import TrainingView, axis_end, explorer, live_figure, log_slider, widgets
 
 EXTENT = (-1.6, 1.6, -1.6, 1.6)
 
@@ -63,53 +62,6 @@ def grid_points(extent=EXTENT, resolution=60):
 
 
 # ---- the explorer
-
-class TrainingView(Explorer):
-    """An explorer whose redraw starts a training run that continues frame by frame."""
-
-    def __init__(self, figure, controls, redraw, advance, moving=()):
-        self._advance = advance
-        self._generation = 0
-        super().__init__(figure, controls, redraw, moving=moving)
-
-    def refresh(self, _change=None):
-        """Restart the run with the controls' values, show its first frame, schedule the rest."""
-        self._generation += 1          # any run still going belongs to the old values: stop it
-        try:
-            note = self._redraw(**self.values())
-        except NotImplementedError:
-            note = "<b>Not implemented yet.</b> Write the exercise above, run its cell, then run this one again."
-        except Exception as error:  # the student's code is under construction: explain, don't crash
-            note = f"<b>Your function raised {type(error).__name__}:</b> {error}"
-        self.message.value = note or ""
-        self.repaint()
-        self._continue(self._generation)
-
-    def step(self):
-        """Train one more frame and show it; False once the run is complete (or has failed)."""
-        try:
-            more = self._advance()
-        except Exception as error:  # the student's code is under construction: explain, don't crash
-            self.message.value = f"<b>Your function raised {type(error).__name__}:</b> {error}"
-            return False
-        if not more:
-            # The front-end draws only the newest of the images that arrive while it decodes one,
-            # so a diff image can be lost in a fast run; the last frame goes out whole.
-            self.figure.canvas._force_full = True
-        self.repaint()
-        return more
-
-    def _continue(self, generation):
-        try:
-            loop = asyncio.get_running_loop()
-        except RuntimeError:
-            return                      # no event loop (a script, the benchmark): call step() yourself
-
-        def tick():
-            if generation == self._generation and self.step():
-                loop.call_later(0.001, tick)   # let waiting messages (a slider move) in first
-        loop.call_soon(tick)
-
 
 @explorer
 def training_explorer(two_layer_loss, affine_forward, relu_forward, softmax, sigmoid_forward=None,

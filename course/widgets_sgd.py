@@ -11,10 +11,9 @@ import numpy as np
 
 from . import data
 from .gradcheck import silenced
-from .widgets import Explorer, LearningRate, _few_ticks, axis_end, explorer, live_figure, widgets
+from .widgets import LearningRate, TrainingView, _few_ticks, axis_end, explorer, live_figure, widgets
 
-# Training longer than this shows a progress bar (a slow implementation, or many epochs).
-PROGRESS_AFTER_S = 0.5
+FRAME_S = 0.02        # epochs trained per frame of a run: as many as fit in this many seconds (at least one)
 MAX_EPOCHS = 100
 EPOCH_AXIS = (10, 25, 50, MAX_EPOCHS)            # the right end of the loss history's epoch axis
 
@@ -73,9 +72,8 @@ def batch_size_explorer(sgd_epoch, mse_loss_and_grad, decayed_lr, X=data.LINE_X,
                 ylim=(1e-6, 1e2), title="full-data loss after each epoch")
     _few_ticks(surface)
     _few_ticks(history, log_y=True)
-    progress = widgets.IntProgress(value=0, min=0, max=1, description="training",
-                                   layout=widgets.Layout(visibility="hidden"))
     state = {"surface": False}
+    run = {}
 
     def draw_surface():
         ws = np.linspace(*w_range, resolution)
@@ -88,48 +86,67 @@ def batch_size_explorer(sgd_epoch, mse_loss_and_grad, decayed_lr, X=data.LINE_X,
         surface.contour(ws, bs, shown, levels=10, colors="w", linewidths=0.4, alpha=0.6, zorder=2)
         state["surface"] = True
 
-    def train(batch_size, lr, epochs, schedule):
-        """(w, b) after each epoch (row 0 is the start) and the learning rate of the last epoch."""
-        w, b = np.zeros(X.shape[1]), 0.0
-        rng = np.random.default_rng(seed)
-        points, rate = [(0.0, 0.0)], lr
+    def train_frame():
+        """The run's next epochs, each by the student's ``sgd_epoch``, for about FRAME_S seconds."""
         started = time.perf_counter()
-        progress.max, progress.value = epochs, 0
-        for epoch in range(epochs):
-            rate = lr if schedule == "constant" else float(decayed_lr(lr, epoch, schedule, decay_k[schedule]))
-            w, b = sgd_epoch(X, y, w, b, rate, batch_size, rng)
-            w, b = np.asarray(w, dtype=np.float64).reshape(-1), float(b)
-            points.append((w[0], b))
-            if not (np.all(np.isfinite(w)) and np.isfinite(b)):
-                break                                  # diverged: later epochs are nan
-            if time.perf_counter() - started > PROGRESS_AFTER_S:
-                progress.value = epoch + 1
-                progress.layout.visibility = "visible"
-        progress.layout.visibility = "hidden"
-        return np.array(points), rate
-
-    def redraw(batch_size, lr, epochs, schedule):
-        if not state["surface"]:
-            draw_surface()
         with silenced():                               # a diverging run is meant to overflow
-            points, rate = train(batch_size, lr, epochs, schedule)
-            losses = np.array([float(mse_loss_and_grad(X, y, np.array([w]), b)[0]) for w, b in points[1:]])
+            while len(run["points"]) - 1 < run["epochs"] and not run["diverged"]:
+                epoch = len(run["points"]) - 1
+                lr, schedule = run["lr"], run["schedule"]
+                rate = lr if schedule == "constant" else float(decayed_lr(lr, epoch, schedule, decay_k[schedule]))
+                w, b = sgd_epoch(X, y, run["w"], run["b"], rate, run["batch_size"], run["rng"])
+                run["w"], run["b"], run["rate"] = np.asarray(w, dtype=np.float64).reshape(-1), float(b), rate
+                run["points"].append((run["w"][0], run["b"]))
+                loss = float(mse_loss_and_grad(X, y, np.array([run["w"][0]]), run["b"])[0])
+                run["losses"].append(loss)
+                run["diverged"] = not (np.all(np.isfinite(run["w"])) and np.isfinite(run["b"]) and np.isfinite(loss))
+                if time.perf_counter() - started > FRAME_S:
+                    break
+
+    def show():
+        """The run so far in the artists; returns the note under the figure (and puts it there)."""
+        points = np.array(run["points"])
         finite = _finite_prefix(points)
         path_line.set_data(finite[:, 0], finite[:, 1])
         end_dot.set_data(finite[-1:, 0], finite[-1:, 1])
-        above = losses - best_loss
+        above = np.array(run["losses"]) - best_loss
         shown = np.where(np.isfinite(above), np.maximum(above, 1e-6), np.nan)
         curve.set_data(np.arange(1, len(shown) + 1), shown)
-        history.set_xlim(0, axis_end(epochs, EPOCH_AXIS))
+        batch_size, lr, epochs, done = run["batch_size"], run["lr"], run["epochs"], len(points) - 1
         size = "full batch" if batch_size >= n else f"batch size {batch_size}"
-        if len(finite) < len(points) or not np.all(np.isfinite(losses)):
-            return (f"{size} of {n} rows, learning rate {lr:.3g}: <b>diverged</b> in epoch {len(points) - 1} "
+        if run["diverged"]:
+            note = (f"{size} of {n} rows, learning rate {lr:.3g}: <b>diverged</b> in epoch {done} "
                     f"(the loss overflowed). Try a smaller learning rate or a larger batch.")
-        w, b = points[-1]
-        schedule_note = "" if schedule == "constant" else f" ({schedule} decay: {rate:.3g} in the last epoch)"
-        return (f"{size} of {n} rows, learning rate {lr:.3g}{schedule_note}: after {epochs} epochs "
-                f"<b>w = {w:.4f}, b = {b:.4f}</b>, loss {losses[-1]:.5f} (the minimum is {best_loss:.5f} "
-                f"at w = {w_best[0]:.4f}, b = {b_best:.4f}).")
+        elif done < epochs:
+            note = f"{size} of {n} rows, learning rate {lr:.3g}: training, epoch <b>{done}</b> of {epochs} ..."
+        else:
+            w, b = points[-1]
+            schedule_note = "" if run["schedule"] == "constant" else \
+                f" ({run['schedule']} decay: {run['rate']:.3g} in the last epoch)"
+            note = (f"{size} of {n} rows, learning rate {lr:.3g}{schedule_note}: after {epochs} epochs "
+                    f"<b>w = {w:.4f}, b = {b:.4f}</b>, loss {run['losses'][-1]:.5f} (the minimum is "
+                    f"{best_loss:.5f} at w = {w_best[0]:.4f}, b = {b_best:.4f}).")
+        if "view" in run:
+            run["view"].message.value = note
+        return note
+
+    def redraw(batch_size, lr, epochs, schedule):
+        """A new run from (0, 0) with one ``rng`` (as ``train_linear``), its first frame shown."""
+        if not state["surface"]:
+            draw_surface()
+        run.update(batch_size=batch_size, lr=lr, epochs=epochs, schedule=schedule, rate=lr, diverged=False,
+                   w=np.zeros(X.shape[1]), b=0.0, rng=np.random.default_rng(seed), points=[(0.0, 0.0)], losses=[])
+        history.set_xlim(0, axis_end(epochs, EPOCH_AXIS))
+        train_frame()
+        return show()
+
+    def advance():
+        """Train and show the next frame; True while epochs remain."""
+        if run["diverged"] or len(run["points"]) - 1 >= run["epochs"]:
+            return False
+        train_frame()
+        show()
+        return not run["diverged"] and len(run["points"]) - 1 < run["epochs"]
 
     sizes = log_batch_sizes(n)
     schedules = [("constant", "constant")] + [
@@ -145,7 +162,8 @@ def batch_size_explorer(sgd_epoch, mse_loss_and_grad, decayed_lr, X=data.LINE_X,
                                      layout=widgets.Layout(width="19em")),
     }
     bar = [controls["batch_size"], *rate.widgets, controls["epochs"], controls["schedule"]]
-    view = Explorer(figure, controls, redraw, moving=[path_line, end_dot, curve], bar=bar)
+    view = TrainingView(figure, controls, redraw, advance, moving=[path_line, end_dot, curve], bar=bar)
+    run["view"] = view
     presets = widgets.Dropdown(
         options=[("batch sizes", None), ("1: stochastic", 1)]
         + [(f"{s}: the lecture's", s) for s in (data.EPOCH_BATCH_SIZE,) if s < n] + [(f"{n}: full batch", n)],
@@ -157,5 +175,4 @@ def batch_size_explorer(sgd_epoch, mse_loss_and_grad, decayed_lr, X=data.LINE_X,
     presets.observe(pick, names="value")
     bar = view.widget.children[0]
     bar.children = tuple(bar.children) + (presets,)
-    view.widget.children = tuple(view.widget.children) + (progress,)
     return view
