@@ -438,7 +438,9 @@ def _run(tasks, workers, scheduler, state, root, summary, progress, worker_modul
                     _record(_worker_died(task, error), state, root, summary, bar, on_result)
                     continue
                 if result["status"] == "grader-error":
-                    executor.shutdown(wait=False, cancel_futures=True)
+                    # wait for the submissions already running: each leaves the gradebook as it was
+                    # before the run ends (a worker cannot be stopped mid-call)
+                    executor.shutdown(wait=True, cancel_futures=True)
                     raise GradingError(f"grading cannot run: {result['reason']}. Nothing was recorded "
                                        f"for {result['assignment']}/{result['student']} or later submissions.")
                 _record(result, state, root, summary, bar, on_result)
