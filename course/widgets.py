@@ -222,24 +222,18 @@ class Explorer:
         """Redraw with the controls' current values (called on every control change)."""
         if self._holding:
             return
-        self._show(self._redraw, **self.values())
+        self._show()
         self.repaint()
 
-    def _show(self, redraw, **values):
-        """Put ``redraw(**values)``'s note under the figure; when the student's code is unwritten or
+    def _show(self):
+        """Redraw and put the note under the figure; when the student's code is unwritten or
         raises, say so in plain words instead of crashing the cell. True when it ran."""
         try:
-            note = redraw(**values)
-        except NotImplementedError as error:
-            note = (f"<b>Waiting for {_html.escape(_unwritten(error))}</b>, not written yet. Write it above, "
-                    "run its cell, then run this one again.")
-        except Exception as error:  # the student's code is under construction: explain, don't crash
-            note = f"<b>Your function raised {type(error).__name__}:</b> {error}"
-        else:
-            self.message.value = note or ""
+            self.message.value = self._redraw(**self.values()) or ""
             return True
-        self.message.value = note
-        return False
+        except Exception as error:  # the student's code is under construction: explain, don't crash
+            self.message.value = _explain(error)
+            return False
 
     def repaint(self):
         """Show the moving artists' new state: a blit over the cached background, or a full draw
@@ -299,7 +293,7 @@ class TrainingView(Explorer):
         if self._holding:
             return
         self._generation += 1          # any run still going belongs to the old values: stop it
-        started = self._show(self._redraw, **self.values())
+        started = self._show()
         self.repaint()
         if started:
             self._continue(self._generation)
@@ -309,7 +303,7 @@ class TrainingView(Explorer):
         try:
             more = self._advance()
         except Exception as error:  # the student's code is under construction: explain, don't crash
-            self.message.value = f"<b>Your function raised {type(error).__name__}:</b> {error}"
+            self.message.value = _explain(error)
             return False
         if not more:
             # The front-end draws only the newest of the images that arrive while it decodes one,
@@ -330,6 +324,14 @@ class TrainingView(Explorer):
             if generation == self._generation and self.step():
                 loop.call_later(0.001, tick)   # let waiting messages (a slider move) in first
         loop.call_soon(tick)
+
+
+def _explain(error):
+    """What an explorer says instead of a traceback when the student's code raised ``error``."""
+    if isinstance(error, NotImplementedError):
+        return (f"<b>Waiting for {_html.escape(_unwritten(error))}</b>, not written yet. Write it above, "
+                "run its cell, then run this one again.")
+    return f"<b>Your function raised {type(error).__name__}:</b> {error}"
 
 
 def explorer(make):
