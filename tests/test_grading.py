@@ -189,6 +189,9 @@ def test_a_rerun_grades_only_what_changed(tmp_path):
     course = small_class(new_course(tmp_path), assignments=[FIRST])
     only = grade(course, students="a*", workers=2, sandbox=False, progress=False)
     assert [(r["assignment"], r["student"]) for r in only["results"]] == [(FIRST, "ada")]
+    assert read_failures(course) == []
+    ada = submission_totals(gradebook_scores(course))[FIRST, "ada"]
+    assert ada[0] == ada[1] > 0, (ada, only["results"])
     first = grade(course, workers=2, sandbox=False, progress=False)
     assert (first["graded"], first["skipped"]) == (2, 1)
     before = gradebook_scores(course)

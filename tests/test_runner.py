@@ -102,6 +102,18 @@ TESTS = {
 }
 
 
+# The kernel answers the grader's first request late, as a busy machine would (longer than GRACE
+# and than the cell's limit): the cell's verdict stands, the rest of the notebook is graded.
+SLOW_TO_ANSWER = """
+import sys, time
+_answered_late = []
+def _answer_late(*_):
+    if "course.grading.agent" in sys.modules and not _answered_late:
+        _answered_late.append(True)
+        time.sleep(7)
+get_ipython().events.register("post_execute", _answer_late)"""
+
+
 def _notebook(solution, extra=""):
     setup = new_code_cell(SETUP, metadata={"nbgrader": {"grade": False, "grade_id": "setup", "locked": True,
                                                         "schema_version": 3, "solution": False, "task": False}})
@@ -125,7 +137,8 @@ def graded(tmp_path_factory):
     api = nbgrader_api(root, SandboxedExecute={"sandbox": False, "timeout": TIMEOUT})
     api.generate_assignment(ASSIGNMENT, force=True, create=True)
     noisy = "\nprint(99.0)\nget_ipython().displayhook(4.0)\nimport sys\nprint('oops', file=sys.stderr)"
-    students = {"right": _notebook(RIGHT), "wrong": _notebook(WRONG), "noisy": _notebook(WRONG, noisy)}
+    students = {"right": _notebook(RIGHT), "wrong": _notebook(WRONG), "noisy": _notebook(WRONG, noisy),
+                "slow_kernel": _notebook(RIGHT, SLOW_TO_ANSWER)}
     scores, outputs = {}, {}
     for student, nb in students.items():
         folder = root / "submitted" / student / ASSIGNMENT
@@ -148,6 +161,10 @@ def _message(graded, student, cell):
 
 def test_right_answers_get_every_point(graded):
     assert graded["scores"]["right"] == {name: 4.0 for name in TESTS}
+
+
+def test_a_kernel_slow_to_answer_loses_nothing(graded):
+    assert graded["scores"]["slow_kernel"] == {name: 4.0 for name in TESTS}
 
 
 @pytest.mark.parametrize("cell,words", [

@@ -112,20 +112,28 @@ class Channel:
             raise KernelGone("the kernel did not start the grader's agent")
 
     def end(self):
-        """Let ``serve()`` return; the kernel is then free for the next cell."""
+        """Let ``serve()`` return; the kernel is then free for the next cell. A kernel slow to
+        answer (a busy machine) is not a broken submission: it gets what is left of the cell's
+        time limit, at least GRACE seconds, then an interrupt and GRACE seconds more."""
         if self.msg_id is None:
             return
         with contextlib.suppress(OSError):
             self._write({"op": "done"})
-        deadline = time.monotonic() + GRACE
-        while time.monotonic() < deadline and self.alive():
+        deadline, interrupted = max(self.deadline, time.monotonic() + GRACE), False
+        while self.alive():
             if self.client.shell_channel.socket.poll(50):
                 reply = self.client.shell_channel.get_msg(timeout=0)
                 if reply["parent_header"].get("msg_id") == self.msg_id:
                     self.msg_id = None
                     self._hang_up()
                     return
-        raise KernelGone("the kernel did not finish the grader's request")
+            elif time.monotonic() > deadline:
+                if interrupted:
+                    raise KernelGone("the kernel did not stop when interrupted after the grader's request")
+                interrupted = True
+                self._interrupt()
+                deadline = time.monotonic() + GRACE
+        raise KernelGone("the kernel died")
 
     def send(self, message):
         """Send ``message`` to the kernel; return the kernel's next message."""
@@ -158,9 +166,12 @@ class Channel:
                     raise KernelGone("a function did not stop when interrupted after the time limit "
                                      "(an infinite loop that catches KeyboardInterrupt?)")
                 interrupted = True
-                from jupyter_core.utils import run_sync
-                run_sync(self.km.interrupt_kernel)()
+                self._interrupt()
                 self.deadline = time.monotonic() + GRACE
+
+    def _interrupt(self):
+        from jupyter_core.utils import run_sync
+        run_sync(self.km.interrupt_kernel)()
 
 
 class AgentStopped(RuntimeError):
