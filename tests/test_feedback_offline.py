@@ -41,6 +41,15 @@ def test_exercise_names_come_from_the_solution_and_the_section():
     assert offline_feedback.exercise_names(nb) == {"test_sigmoid": "Exercise 3.1 · sigmoid(z) (1 point)"}
 
 
+def test_a_written_answer_is_named_by_its_question():
+    nb = nbformat.v4.new_notebook(cells=[
+        nbformat.v4.new_markdown_cell("### Question 1.2 · why the central difference? (written, 2 points)\n\nWhy?"),
+        nbformat.v4.new_markdown_cell("### Because\nThe error terms cancel."),
+    ])
+    nb.cells[1].metadata["nbgrader"] = {"solution": True, "grade": True, "grade_id": "q_central", "points": 2}
+    assert offline_feedback.exercise_names(nb) == {"q_central": "Question 1.2 · why the central difference?"}
+
+
 @pytest.fixture(scope="module")
 def graded_course(tmp_path_factory):
     course = scratch_course(tmp_path_factory.mktemp("offline"), [FIRST])
@@ -88,7 +97,9 @@ def test_table_of_contents_names_each_test_by_its_exercise(pages):
     source = nbformat.read(course / "source" / FIRST / notebook_name(FIRST), as_version=4)
     graded = [c.metadata["nbgrader"]["grade_id"] for c in source.cells if c.metadata.get("nbgrader", {}).get("grade")]
     assert [gid for gid, _ in entries] == graded  # the tests and the written answers, in order
-    assert "Test cell" not in toc
+    assert "Test cell" not in toc and "Written response" not in toc
     for gid, label in entries:
         if gid.startswith("test_"):
             assert gid.removeprefix("test_") in label and label.startswith("Exercise"), (gid, label)
+        else:
+            assert label.startswith("Question") and "points" not in label, (gid, label)

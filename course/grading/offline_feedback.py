@@ -27,6 +27,7 @@ FENCE = re.compile(r"(^```.*?^```[ \t]*$|^~~~.*?^~~~[ \t]*$|`[^`\n]+`)", re.M | 
 MATH = re.compile(r"\$\$(.+?)\$\$|(?<![\\$])\$(?!\s)([^$\n]+?)(?<!\s)\$(?!\d)", re.S)
 HEADING = re.compile(r"^#{1,6}\s+(.+?)\s*#*\s*$", re.M)
 DEF = re.compile(r"^def\s+(\w+)\s*\(", re.M)
+POINTS = re.compile(r"\s*\((?:written, )?\d+ points?\)$")  # "(written, 2 points)" after a question
 TEMPLATES = Path(__file__).with_name("feedback_templates")
 
 
@@ -67,12 +68,15 @@ class RenderMath(Preprocessor):
 
 
 def exercise_names(nb):
-    """``{test grade_id: "graded functions — section"}`` from a notebook: the functions defined
-    in the solution cell before the test, and the last heading above it."""
+    """``{grade_id: name}`` from a notebook: a test is named by the functions defined in the
+    solution cell before it and the last heading above it; a written answer by its question's
+    heading."""
     names, functions, section = {}, [], ""
     for cell in nb.cells:
         meta = cell.metadata.get("nbgrader", {})
-        if cell.cell_type == "markdown":
+        if cell.cell_type == "markdown" and meta.get("grade") and meta.get("grade_id") and section:
+            names[meta["grade_id"]] = POINTS.sub("", section)
+        elif cell.cell_type == "markdown":
             headings = HEADING.findall(cell.source)
             if headings:
                 section = re.sub(r"[*`]", "", headings[-1]).strip()
