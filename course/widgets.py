@@ -278,7 +278,8 @@ class TrainingView(Explorer):
     """An explorer whose redraw starts a training run that continues frame by frame.
 
     ``redraw(**values)`` sets up a run, trains its first frame and returns the note to show;
-    ``advance()`` trains and shows the next frame, False once the run is over. The frames after the
+    ``advance()`` trains the next frame and returns ``(note, more)``: the note to show (``None``
+    keeps the one shown) and whether frames remain. The frames after the
     first are computed between messages on the kernel's event loop, so a slider move is not kept
     waiting behind a long run, and a move cancels the run it interrupts.
     """
@@ -301,10 +302,12 @@ class TrainingView(Explorer):
     def step(self):
         """Train one more frame and show it; False once the run is complete (or has failed)."""
         try:
-            more = self._advance()
+            note, more = self._advance()
         except Exception as error:  # the student's code is under construction: explain, don't crash
             self.message.value = _explain(error)
             return False
+        if note is not None:
+            self.message.value = note
         if not more:
             # The front-end draws only the newest of the images that arrive while it decodes one,
             # so a diff image can be lost in a fast run; the last frame goes out whole.

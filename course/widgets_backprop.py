@@ -115,15 +115,12 @@ def training_explorer(two_layer_loss, affine_forward, relu_forward, softmax, sig
         train = class_probabilities(run["params"], run["X"], affine_forward, run["forward"], softmax)
         accuracy = float(np.mean(np.argmax(train, axis=1) == run["y"]))
         last = f", loss {losses[-1]:.3f}" if len(losses) else ""
-        note = f"{run['setting']}epoch <b>{run['done']}</b> of {run['epochs']}{last}, accuracy <b>{accuracy:.0%}</b>"
-        if "view" in run:
-            run["view"].message.value = note
-        return note
+        return f"{run['setting']}epoch <b>{run['done']}</b> of {run['epochs']}{last}, accuracy <b>{accuracy:.0%}</b>"
 
     def advance():
-        """Train the next chunk of epochs; True while epochs remain."""
+        """Train the next chunk of epochs; returns its note and whether epochs remain."""
         if run["done"] >= run["epochs"]:
-            return False
+            return None, False
         k = min(run["chunk"], run["epochs"] - run["done"])
 
         def loss_and_grads(params):
@@ -132,8 +129,7 @@ def training_explorer(two_layer_loss, affine_forward, relu_forward, softmax, sig
             run["params"], losses = descend(loss_and_grads, run["params"], run["lr"], k)
         run["losses"].append(losses)
         run["done"] += k
-        show()
-        return run["done"] < run["epochs"]
+        return show(), run["done"] < run["epochs"]
 
     dropdown = dict(layout=widgets.Layout(width="13em"), style={"description_width": "initial"})
     controls = {
@@ -148,7 +144,6 @@ def training_explorer(two_layer_loss, affine_forward, relu_forward, softmax, sig
                                     continuous_update=False),
     }
     view = TrainingView(figure, controls, redraw, advance, moving=[image, points, curve])
-    run["view"] = view
     bar = view.widget.children[0]       # two rows of controls: the figure keeps its width
     values = list(controls.values())
     bar.children = (widgets.VBox([widgets.HBox(values[:3]), widgets.HBox(values[3:])]),)

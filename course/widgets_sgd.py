@@ -104,7 +104,7 @@ def batch_size_explorer(sgd_epoch, mse_loss_and_grad, decayed_lr, X=data.LINE_X,
                     break
 
     def show():
-        """The run so far in the artists; returns the note under the figure (and puts it there)."""
+        """The run so far in the artists; returns the note under the figure."""
         points = np.array(run["points"])
         finite = _finite_prefix(points)
         path_line.set_data(finite[:, 0], finite[:, 1])
@@ -126,8 +126,6 @@ def batch_size_explorer(sgd_epoch, mse_loss_and_grad, decayed_lr, X=data.LINE_X,
             note = (f"{size} of {n} rows, learning rate {lr:.3g}{schedule_note}: after {epochs} epochs "
                     f"<b>w = {w:.4f}, b = {b:.4f}</b>, loss {run['losses'][-1]:.5f} (the minimum is "
                     f"{best_loss:.5f} at w = {w_best[0]:.4f}, b = {b_best:.4f}).")
-        if "view" in run:
-            run["view"].message.value = note
         return note
 
     def redraw(batch_size, lr, epochs, schedule):
@@ -140,13 +138,15 @@ def batch_size_explorer(sgd_epoch, mse_loss_and_grad, decayed_lr, X=data.LINE_X,
         train_frame()
         return show()
 
-    def advance():
-        """Train and show the next frame; True while epochs remain."""
-        if run["diverged"] or len(run["points"]) - 1 >= run["epochs"]:
-            return False
-        train_frame()
-        show()
+    def running():
         return not run["diverged"] and len(run["points"]) - 1 < run["epochs"]
+
+    def advance():
+        """Train the next frame; returns its note and whether epochs remain."""
+        if not running():
+            return None, False
+        train_frame()
+        return show(), running()
 
     sizes = log_batch_sizes(n)
     schedules = [("constant", "constant")] + [
@@ -163,7 +163,6 @@ def batch_size_explorer(sgd_epoch, mse_loss_and_grad, decayed_lr, X=data.LINE_X,
     }
     bar = [controls["batch_size"], *rate.widgets, controls["epochs"], controls["schedule"]]
     view = TrainingView(figure, controls, redraw, advance, moving=[path_line, end_dot, curve], bar=bar)
-    run["view"] = view
     presets = widgets.Dropdown(
         options=[("batch sizes", None), ("1: stochastic", 1)]
         + [(f"{s}: the lecture's", s) for s in (data.EPOCH_BATCH_SIZE,) if s < n] + [(f"{n}: full batch", n)],
