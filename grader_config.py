@@ -33,7 +33,7 @@ from course.grading.pipeline import autograde_preprocessors, sanitize_preprocess
 c.Autograde.sanitize_preprocessors = sanitize_preprocessors()
 c.Autograde.autograde_preprocessors = autograde_preprocessors("course.grading.execute.SandboxedExecute")
 c.GenerateFeedback.preprocessors = feedback_preprocessors()
-# Feedback pages that read offline (no MathJax from a CDN; tests named by their exercise), from
+# Feedback pages that read offline (no MathJax from a CDN; tests and written answers named), from
 # every path that writes them: `course feedback`, `nbgrader generate_feedback`, Formgrader.
 c.GenerateFeedback.exporter_class = FEEDBACK_EXPORTER
 

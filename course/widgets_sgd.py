@@ -115,18 +115,16 @@ def batch_size_explorer(sgd_epoch, mse_loss_and_grad, decayed_lr, X=data.LINE_X,
         batch_size, lr, epochs, done = run["batch_size"], run["lr"], run["epochs"], len(points) - 1
         size = "full batch" if batch_size >= n else f"batch size {batch_size}"
         if run["diverged"]:
-            note = (f"{size} of {n} rows, learning rate {lr:.3g}: <b>diverged</b> in epoch {done} "
+            return (f"{size} of {n} rows, learning rate {lr:.3g}: <b>diverged</b> in epoch {done} "
                     f"(the loss overflowed). Try a smaller learning rate or a larger batch.")
-        elif done < epochs:
-            note = f"{size} of {n} rows, learning rate {lr:.3g}: training, epoch <b>{done}</b> of {epochs} ..."
-        else:
-            w, b = points[-1]
-            schedule_note = "" if run["schedule"] == "constant" else \
-                f" ({run['schedule']} decay: {run['rate']:.3g} in the last epoch)"
-            note = (f"{size} of {n} rows, learning rate {lr:.3g}{schedule_note}: after {epochs} epochs "
-                    f"<b>w = {w:.4f}, b = {b:.4f}</b>, loss {run['losses'][-1]:.5f} (the minimum is "
-                    f"{best_loss:.5f} at w = {w_best[0]:.4f}, b = {b_best:.4f}).")
-        return note
+        if done < epochs:
+            return f"{size} of {n} rows, learning rate {lr:.3g}: training, epoch <b>{done}</b> of {epochs} ..."
+        w, b = points[-1]
+        schedule_note = "" if run["schedule"] == "constant" else \
+            f" ({run['schedule']} decay: {run['rate']:.3g} in the last epoch)"
+        return (f"{size} of {n} rows, learning rate {lr:.3g}{schedule_note}: after {epochs} epochs "
+                f"<b>w = {w:.4f}, b = {b:.4f}</b>, loss {run['losses'][-1]:.5f} (the minimum is "
+                f"{best_loss:.5f} at w = {w_best[0]:.4f}, b = {b_best:.4f}).")
 
     def redraw(batch_size, lr, epochs, schedule):
         """A new run from (0, 0) with one ``rng`` (as ``train_linear``), its first frame shown."""

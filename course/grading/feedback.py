@@ -13,7 +13,8 @@ from the gradebook). The feedback pipeline, configured in grader_config.py so th
   no event handlers, no ``javascript:`` links, and only inert MIME types (no JavaScript or widget
   outputs) survive into the page a student opens.
 - ``RenderMath`` and ``FEEDBACK_EXPORTER`` (offline_feedback.py): the page reads offline, maths
-  as MathML and no MathJax from a CDN, and its table of contents names tests by exercise.
+  as MathML and no MathJax from a CDN, and its table of contents names tests by exercise and
+  written answers by question.
 """
 import os
 import sys

@@ -1,8 +1,9 @@
-"""Feedback pages that read offline: maths rendered at feedback time, tests named by their exercise.
+"""Feedback pages that read offline: maths rendered at feedback time, tests named by their
+exercise and written answers by their question.
 
 nbgrader's feedback template loads MathJax from a CDN, so a page opened offline (or behind a
 firewall, or years later) shows raw ``$\\frac{\\partial L}{\\partial w}$``, and its table of
-contents calls every test "Test cell". Two pieces, both configured in grader_config.py so that
+contents calls every test "Test cell" and every written answer "Written response". Two pieces, both configured in grader_config.py so that
 every path that writes feedback (``python -m course feedback``, ``nbgrader generate_feedback``,
 Formgrader's "Generate feedback") gives the same page:
 
@@ -12,7 +13,8 @@ Formgrader's "Generate feedback") gives the same page:
 - ``OfflineFeedbackExporter`` (``GenerateFeedback.exporter_class``) renders nbgrader's feedback
   template without the MathJax script, and names each test by its exercise: the heading of its
   section when that names the graded function of the solution cell it tests (``Exercise 3.1 ·
-  numerical_gradient(f, x, h=1e-5) (3 points)``), else that function and the section.
+  numerical_gradient(f, x, h=1e-5) (3 points)``), else that function and the section; each
+  written answer by its question's heading (``Question 5.2 · why does a single row blow up?``).
 """
 import re
 from pathlib import Path
@@ -91,7 +93,7 @@ def exercise_names(nb):
 
 
 class OfflineFeedbackExporter(HTMLExporter):
-    """nbgrader's feedback page, read offline: no MathJax script, tests named by their exercise.
+    """nbgrader's feedback page, read offline: no MathJax script, tests and written answers named.
 
     grader_config.py makes it the exporter of ``GenerateFeedback``, so every path that writes
     feedback uses it: ``python -m course feedback``, ``nbgrader generate_feedback`` and

@@ -128,11 +128,9 @@ class Channel:
                     self._hang_up()
                     return
             elif time.monotonic() > deadline:
-                if interrupted:
-                    raise KernelGone("the kernel did not stop when interrupted after the grader's request")
+                deadline = self._interrupt_or_give_up(
+                    interrupted, "the kernel did not stop when interrupted after the grader's request")
                 interrupted = True
-                self._interrupt()
-                deadline = time.monotonic() + GRACE
         raise KernelGone("the kernel died")
 
     def send(self, message):
@@ -162,16 +160,19 @@ class Channel:
             if not self.alive():
                 raise KernelGone("the kernel died")
             if time.monotonic() > self.deadline:
-                if interrupted:
-                    raise KernelGone("a function did not stop when interrupted after the time limit "
-                                     "(an infinite loop that catches KeyboardInterrupt?)")
+                self.deadline = self._interrupt_or_give_up(
+                    interrupted, "a function did not stop when interrupted after the time limit "
+                                 "(an infinite loop that catches KeyboardInterrupt?)")
                 interrupted = True
-                self._interrupt()
-                self.deadline = time.monotonic() + GRACE
 
-    def _interrupt(self):
+    def _interrupt_or_give_up(self, interrupted, why):
+        """Past a deadline: interrupt the kernel and return the next deadline, GRACE seconds on;
+        once it was interrupted already, give up with ``why``."""
+        if interrupted:
+            raise KernelGone(why)
         from jupyter_core.utils import run_sync
         run_sync(self.km.interrupt_kernel)()
+        return time.monotonic() + GRACE
 
 
 class AgentStopped(RuntimeError):
