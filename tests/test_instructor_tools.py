@@ -108,6 +108,10 @@ def test_demo_submissions_are_what_they_claim(demo_classes):
         elif outcome.kind == "complete":
             assert len(filled) == len(solutions)
             assert "BEGIN SOLUTION" not in "".join(c.source for c in solutions)
+            written = {c.metadata["nbgrader"]["grade_id"]: c.source for c in nb.cells
+                       if _is_solution(c) and c.cell_type == "markdown"}
+            assert written and all(text == answers[gid] for gid, text in written.items())
+            assert not any("Model answer" in text for text in written.values()), "answered as a student would"
         elif outcome.kind == "partial":
             assert 0 < len(filled) < len(solutions)
         elif outcome.kind == "mistakes":

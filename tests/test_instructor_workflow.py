@@ -200,10 +200,16 @@ def test_report_needs_manual_grading_from_the_gradebook(graded, tmp_path):
     with _gradebook(course) as gb:
         grade_cell = gb.find_submission(FIRST, "chidi").notebooks[0].grades[0]
         grade_cell.needs_manual_grade = True
+        waiting = grade_cell.name
         gb.db.commit()
     try:
         index, summary = report.build_report(course, tmp_path / "out")
         assert (FIRST, "chidi") in summary["manual"]
+        # an exercise with an answer not graded yet has no mean to show or rank
+        assert (FIRST, waiting) not in {(a, c) for _, a, c in summary["hardest"]}
+        section = Path(index).read_text().split(f"<h2>{FIRST}</h2>", 1)[1].split("<h2>", 1)[0]
+        assert waiting not in re.findall(r"<tr><td>(.*?)</td>", section)
+        assert re.search(rf"Left out until graded by hand: [^<]*\b{waiting}\b", section)
         assert [FIRST, "chidi"] in _rows_of(index, "Needs manual grading")
         assert "needs manual grading" in {r[0]: r for r in _rows_of(index, "Students")}["chidi"][2]
     finally:

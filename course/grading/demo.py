@@ -4,10 +4,11 @@ Every student hands in every assignment of source/. A submission starts from the
 (what students download) and has solutions filled in from the source notebook, matched by the
 nbgrader ``grade_id`` of the solution cells. Outcomes:
 
-- ``complete``: every solution filled in.
+- ``complete``: every solution filled in, the written questions answered too (in the model
+  answer's words), so that they wait for manual grading as a real class's answers do.
 - ``mistakes``: complete, but one or two functions replaced by typical wrong versions, the WRONG
   entries of the assignment's mutant suite (tests/mutants/mNN_*.py).
-- ``partial``: the first few solutions filled in, the rest left as released.
+- ``partial``: the first few solutions filled in, the rest (and the written questions) left as released.
 - ``blank``: the release notebook untouched.
 - broken, one of each per class: ``kernel_crash`` (``os._exit`` in a solution cell),
   ``infinite_loop`` (a ``while`` loop that never ends in a solution cell), ``malformed_json``
@@ -43,6 +44,7 @@ NAMES = ("ada", "bao", "chidi", "dana", "emil", "farah", "goran", "hana", "ines"
          "lucia", "malik", "noor", "oskar", "priya", "quinn", "rafael", "sana", "tomas", "uma",
          "vera", "wei", "ximena", "yusuf", "zara")
 SOLUTION_MARK = re.compile(r"^\s*### (BEGIN|END) SOLUTION\s*$")
+MODEL_ANSWER = "**Model answer.** "
 
 
 class RealClassPresent(RuntimeError):
@@ -91,8 +93,10 @@ def _is_solution(cell):
 
 
 def student_answer(source_cell_text):
-    """A source solution as a student would have written it: without the solution markers."""
-    return "\n".join(line for line in source_cell_text.split("\n") if not SOLUTION_MARK.match(line))
+    """A source solution as a student would have written it: without the solution markers (and a
+    written answer without its "Model answer." label)."""
+    text = "\n".join(line for line in source_cell_text.split("\n") if not SOLUTION_MARK.match(line))
+    return text.replace(MODEL_ANSWER, "", 1)
 
 
 class Assignment:
@@ -110,6 +114,9 @@ class Assignment:
         # solution cells in notebook order, as (notebook, grade_id)
         self.solutions = [(nb, _grade_id(c)) for nb in self.notebooks for c in self.release[nb].cells
                           if _is_solution(c) and c.cell_type == "code" and _grade_id(c) in self.answers]
+        # the written questions' answer cells (markdown solutions, graded by hand)
+        self.written = [_grade_id(c) for nb in self.notebooks for c in self.release[nb].cells
+                        if _is_solution(c) and c.cell_type == "markdown" and _grade_id(c) in self.answers]
         ids = {gid for _, gid in self.solutions}
         self.wrong = [w for w in wrong if w.function in ids]
 
@@ -123,9 +130,9 @@ class Assignment:
         return bool(self.solutions) or kind in ("blank", "malformed_json", "missing_notebook")
 
     def notebooks_with(self, filled=None, replaced=None):
-        """The release notebooks with the solutions ``filled`` (grade ids; all by default) filled
-        in and ``replaced`` ({grade_id: code}) put in instead."""
-        filled = {gid for _, gid in self.solutions} if filled is None else set(filled)
+        """The release notebooks with the solutions ``filled`` (grade ids; by default every
+        solution and written answer) filled in and ``replaced`` ({grade_id: code}) put in instead."""
+        filled = {gid for _, gid in self.solutions} | set(self.written) if filled is None else set(filled)
         replaced = replaced or {}
         result = {}
         for name, release in self.release.items():

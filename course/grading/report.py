@@ -63,7 +63,8 @@ def exercise_order(root, assignment):
 
 def gradebook_data(root=ROOT):
     """``{assignment: {"max_score", "scores": {student: score}, "cells": {grade_id:
-    {"max_score", "scores": {student: score}}}}}`` from the gradebook."""
+    {"max_score", "scores": {student: score}, "waiting": answers not graded by hand yet}}}}``
+    from the gradebook."""
     data = {}
     with nbgrader_api(root).gradebook as gb:
         for assignment in sorted(gb.assignments, key=lambda a: a.name):
@@ -71,7 +72,7 @@ def gradebook_data(root=ROOT):
                                              "late": {}, "manual": set(), "notebooks": {}}
             for notebook in assignment.notebooks:
                 for cell in notebook.grade_cells:
-                    entry["cells"][cell.name] = {"max_score": float(cell.max_score), "scores": {}}
+                    entry["cells"][cell.name] = {"max_score": float(cell.max_score), "scores": {}, "waiting": 0}
             for sub in assignment.submissions:
                 student = sub.student.id
                 entry["scores"][student] = max(0.0, float(sub.score) - float(sub.late_submission_penalty or 0))
@@ -82,7 +83,11 @@ def gradebook_data(root=ROOT):
                 entry["notebooks"][student] = sorted(nb.name for nb in sub.notebooks)
                 for nb in sub.notebooks:
                     for grade in nb.grades:
-                        if grade.name in entry["cells"]:
+                        if grade.name not in entry["cells"]:
+                            continue
+                        if grade.needs_manual_grade:  # no score yet: not a 0 of the exercise
+                            entry["cells"][grade.name]["waiting"] += 1
+                        else:
                             entry["cells"][grade.name]["scores"][student] = float(grade.score)
     return data
 
@@ -271,9 +276,12 @@ def build_report(root=ROOT, out=None):
             parts.append(f'<h3>Score distribution</h3><img src="{html.escape(png)}" alt="score distribution of {html.escape(assignment)}">')
         order = exercise_order(root, assignment)
         cells = sorted(d["cells"], key=lambda c: (order.index(c) if c in order else len(order), c))
-        rows, names, means, full = [], [], [], []
+        rows, names, means, full, waiting = [], [], [], [], []
         for cell in cells:
             info = d["cells"][cell]
+            if info["waiting"]:  # a mean of the answers graded so far would mislead
+                waiting.append(cell)
+                continue
             scores = [s for student, s in info["scores"].items() if (assignment, student) not in failed]
             if not scores or not info["max_score"]:
                 continue
@@ -291,6 +299,8 @@ def build_report(root=ROOT, out=None):
             charts.append(png)
             parts.append(f'<h3>Exercises</h3><img src="{html.escape(png)}" alt="exercises of {html.escape(assignment)}">'
                          + _table(["test cell", "points", "graded submissions", "scored 0"], rows))
+        if waiting:
+            parts.append(f'<p class="none">Left out until graded by hand: {html.escape(", ".join(waiting))}.</p>')
 
     parts.append("<h2>Missing submissions</h2>")
     parts.append(_table(["assignment", "student", "name"], [[a, s, everyone.get(s, "")] for a, s in missing])
